@@ -1,0 +1,26 @@
+"""kubricgen: Kubric-style synthetic scenes, simulated with PyBullet and rendered with Blender.
+
+`import kubricgen as kb` gives the scene API and the worker helpers without importing Blender or PyBullet; the
+engines live at Kubric's paths: `kubricgen.simulator.pybullet.PyBullet` and `kubricgen.renderer.blender.Blender`.
+"""
+from kubricgen.output.images import read_image_dict, write_image_dict
+from kubricgen.output.metadata import (get_camera_info, get_instance_info, get_scene_metadata, process_collisions,
+                                      read_json, write_json)
+from kubricgen.scene import *  # noqa: F401,F403  (the scene API: Scene, Cube, PerspectiveCamera, ...)
+from kubricgen.scene import transforms
+from kubricgen.scene.randomness import (CLEVR_COLORS, move_until_no_overlap, random_hue_color, random_rotation,
+                                        sample_point_in_region)
+from kubricgen.worker.flags import ArgumentParser
+from kubricgen.worker.session import done, setup
+
+__version__ = "0.1.0"
+
+
+def as_path(path):
+  """A pathlib-like path for local folders and gs:// URLs (etils.epath when installed)."""
+  text = str(path)
+  if text.startswith("gs://"):
+    from etils import epath  # pylint: disable=import-outside-toplevel
+    return epath.Path(text)
+  import pathlib  # pylint: disable=import-outside-toplevel
+  return pathlib.Path(text)

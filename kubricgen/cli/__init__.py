@@ -1,0 +1,1 @@
+"""The `kubricgen` command line."""

@@ -1,0 +1,96 @@
+"""`kubricgen` command: `kubricgen render SCENE.py [flags]` runs a scene script as a worker.
+
+Every failure ends with one line on stderr naming the problem and a non-zero exit (2 for bad flags, 1 otherwise);
+set KUBRICGEN_DEBUG=1 for the full traceback. Nothing half-written is left under the output name.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import runpy
+import sys
+import traceback
+
+from kubricgen.worker import session as worker_session
+from kubricgen.worker.flags import UsageError
+
+PROG = "kubricgen"
+
+
+def fail(message: str, code: int = 1) -> int:
+  sys.stderr.write(f"{PROG}: error: {message}\n")
+  return code
+
+
+def run_scene(script: str, argv: list[str]) -> int:
+  """Run a scene script as `__main__` with `argv` as its flags; publish or clean up its output."""
+  if not os.path.isfile(script):
+    return fail(f"scene script not found: {script}")
+  try:
+    with open(script, encoding="utf-8") as handle:
+      compile(handle.read(), script, "exec")
+  except SyntaxError as error:
+    return fail(f"{script}:{error.lineno}: syntax error: {error.msg}")
+  saved_argv, saved_path = sys.argv, list(sys.path)
+  sys.argv = [script, *argv]
+  sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+  try:
+    runpy.run_path(script, run_name="__main__")
+    if worker_session.current() is not None:  # the script forgot kb.done(): publish for it
+      worker_session.done()
+    return 0
+  except UsageError as error:
+    worker_session.abort()
+    return int(error.code or 2)
+  except SystemExit as error:
+    worker_session.abort()
+    return error.code if isinstance(error.code, int) else fail(str(error.code))
+  except KeyboardInterrupt:
+    worker_session.abort()
+    return fail("interrupted", 130)
+  except worker_session.OutputError as error:
+    worker_session.abort()
+    return fail(str(error))
+  except Exception as error:  # pylint: disable=broad-except
+    worker_session.abort()
+    if os.environ.get("KUBRICGEN_DEBUG"):
+      traceback.print_exc()
+    where = _script_line(error, script)
+    return fail(f"{script}{where} failed: {type(error).__name__}: {error}")
+  finally:
+    sys.argv, sys.path[:] = saved_argv, saved_path
+
+
+def _script_line(error: BaseException, script: str) -> str:
+  frames = traceback.extract_tb(error.__traceback__)
+  lines = [f.lineno for f in frames if os.path.abspath(f.filename) == os.path.abspath(script)]
+  return f":{lines[-1]}" if lines else ""
+
+
+def main(argv: list[str] | None = None) -> int:
+  argv = sys.argv[1:] if argv is None else argv
+  logging.basicConfig(level=logging.INFO, format=f"{PROG}: %(message)s", stream=sys.stderr)
+  parser = argparse.ArgumentParser(prog=PROG, description="Kubric-style synthetic data: scenes, assets, datasets.")
+  commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+  render = commands.add_parser("render", help="run a scene script (e.g. scenes/movi_a.py) and write its folder",
+                               add_help=False)
+  render.add_argument("script", help="scene script; its own flags follow (see SCRIPT --help)")
+  parser.error = lambda message: (_ for _ in ()).throw(UsageError(fail(message, 2)))  # one-line errors
+  if not argv or argv[0] in ("-h", "--help"):
+    parser.print_help()
+    return 0 if argv else 2
+  try:
+    known, rest = parser.parse_known_args(argv[:2])
+  except UsageError as error:
+    return int(error.code)
+  rest += argv[2:]
+  if known.command == "render":
+    if known.script.startswith("-"):
+      return fail(f"render: expected a scene script before flags, got {known.script}", 2)
+    return run_scene(known.script, rest)
+  return fail(f"unknown command {argv[0]!r}", 2)
+
+
+if __name__ == "__main__":
+  sys.exit(main())

@@ -1,0 +1,86 @@
+"""Contact sheets: every layer of a scene folder as a picture, one row per frame, one column per layer.
+
+Depth uses inverse-depth grey, segmentation a fixed palette, normals and object coordinates their RGB mapping,
+flow the usual colour wheel (hue = direction, saturation = magnitude relative to the largest motion).
+"""
+from __future__ import annotations
+
+import colorsys
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+COLUMNS = ("rgba", "depth", "segmentation", "normal", "object_coordinates", "forward_flow", "backward_flow")
+
+
+def palette(count: int) -> np.ndarray:
+  """Distinct colours for ids 0..count-1 (0 = black background); golden-ratio hues, deterministic."""
+  colors = [(0, 0, 0)] + [colorsys.hsv_to_rgb((i * 0.618034) % 1, 0.75, 0.95) for i in range(count - 1)]
+  return (np.asarray(colors) * 255).astype(np.uint8)
+
+
+def hsv_to_rgb(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
+  """Vectorised HSV -> RGB, all in [0, 1]."""
+  i = np.floor(h * 6).astype(int) % 6
+  f = h * 6 - np.floor(h * 6)
+  p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
+  table = np.stack([np.stack(c, -1) for c in ((v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q))])
+  return np.take_along_axis(table, i[None, ..., None].repeat(3, -1), 0)[0]
+
+
+def visualize(layer: str, image: np.ndarray, scale: dict) -> np.ndarray:
+  """One layer of one frame -> RGB uint8."""
+  if layer == "rgba":
+    rgb, alpha = image[..., :3].astype(np.float32), image[..., 3:].astype(np.float32) / 255
+    checker = ((np.indices(image.shape[:2]).sum(0) // 8) % 2 * 60 + 130)[..., None]
+    return (rgb * alpha + checker * (1 - alpha)).astype(np.uint8)
+  if layer in ("depth", "z"):
+    depth = image[..., 0]
+    finite = np.isfinite(depth) & (depth > 0)
+    inverse = np.zeros_like(depth)
+    inverse[finite] = 1 / depth[finite]
+    low, high = scale.get(layer, (0, 1))
+    grey = np.clip((inverse - low) / max(high - low, 1e-9), 0, 1) * 230 + 25 * finite
+    return np.repeat(grey[..., None], 3, -1).astype(np.uint8)
+  if layer == "segmentation":
+    ids = image[..., 0].astype(np.int64)
+    return palette(max(int(scale.get("segmentation", 1)) + 1, 2))[np.clip(ids, 0, None)]
+  if layer == "normal":
+    return ((image + 1) / 2 * 255).clip(0, 255).astype(np.uint8)
+  if layer == "object_coordinates":
+    return (image * 255).clip(0, 255).astype(np.uint8)
+  if layer.endswith("flow"):
+    dx, dy = image[..., 0], image[..., 1]
+    magnitude = np.hypot(dx, dy) / max(scale.get("flow", 1.0), 1e-6)
+    hue = (np.arctan2(-dy, dx) / (2 * np.pi)) % 1
+    return (hsv_to_rgb(hue, np.clip(magnitude, 0, 1), np.ones_like(hue)) * 255).astype(np.uint8)
+  raise ValueError(f"no visualisation for layer {layer!r}")
+
+
+def contact_sheet(data: dict[str, np.ndarray], max_frames: int = 6, tile: int = 160) -> Image.Image:
+  """A labelled grid image of `data` ({layer: (frames, H, W, C)})."""
+  columns = [c for c in COLUMNS if c in data]
+  if not columns:
+    raise ValueError("contact_sheet: no known layers in data")
+  frames = len(data[columns[0]])
+  rows = sorted(set(np.linspace(0, frames - 1, min(frames, max_frames)).round().astype(int).tolist()))
+  scale = {}
+  for layer in ("depth", "z"):
+    if layer in data:
+      finite = data[layer][np.isfinite(data[layer]) & (data[layer] > 0)]
+      scale[layer] = (float((1 / finite).min()), float((1 / finite).max())) if finite.size else (0, 1)
+  if "segmentation" in data:
+    scale["segmentation"] = int(data["segmentation"].max())
+  flows = [data[k] for k in ("forward_flow", "backward_flow") if k in data]
+  scale["flow"] = float(max(np.abs(f).max() for f in flows)) if flows else 1.0
+  height, width = data[columns[0]].shape[1:3]
+  tile_w, tile_h = tile, max(1, round(tile * height / width))
+  label_h = 16
+  sheet = Image.new("RGB", (tile_w * len(columns), label_h + tile_h * len(rows)), (255, 255, 255))
+  draw = ImageDraw.Draw(sheet)
+  for c, layer in enumerate(columns):
+    draw.text((c * tile_w + 4, 2), layer, fill=(0, 0, 0))
+    for r, frame in enumerate(rows):
+      picture = Image.fromarray(visualize(layer, data[layer][frame], scale))
+      sheet.paste(picture.resize((tile_w, tile_h), Image.NEAREST), (c * tile_w, label_h + r * tile_h))
+  return sheet

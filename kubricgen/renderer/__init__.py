@@ -1,0 +1,1 @@
+"""Rendering views of a scene (Blender through the `bpy` module)."""

@@ -1,0 +1,145 @@
+"""`setup(flags)` and `done()`: a worker's seeded scene, its staging folder, and the atomic publish at the end.
+
+The output folder only ever appears complete: files are written to a hidden staging folder beside it, which is
+renamed into place by `done()`. A failed or killed run leaves at most a `.<name>.partial-*` folder, never `<name>`.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kubricgen import scene as kbs
+from kubricgen.output import metadata as md
+
+log = logging.getLogger("kubricgen")
+
+
+class OutputError(RuntimeError):
+  """The output folder cannot be written."""
+
+
+@dataclass
+class Session:
+  flags: Any
+  scene: kbs.Scene
+  rng: np.random.RandomState
+  seed: int
+  output_dir: str  # the staging folder the script writes into
+  final_dir: str
+  scratch_dir: str
+  started: float = field(default_factory=time.time)
+  renderer: Any = None
+  extra_metadata: dict = field(default_factory=dict)
+
+
+_CURRENT: Session | None = None
+
+
+def current() -> Session | None:
+  return _CURRENT
+
+
+def _staging_for(final_dir: str) -> str:
+  parent, name = os.path.split(os.path.abspath(final_dir))
+  try:
+    os.makedirs(parent, exist_ok=True)
+  except OSError as error:
+    raise OutputError(f"cannot create output folder {parent}: {error.strerror}") from None
+  if not os.access(parent, os.W_OK):
+    raise OutputError(f"output folder {parent} is not writable")
+  if os.path.exists(final_dir) and not os.path.isdir(final_dir):
+    raise OutputError(f"output path {final_dir} exists and is not a folder")
+  staging = os.path.join(parent, f".{name}.partial-{uuid.uuid4().hex[:8]}")
+  os.makedirs(staging)
+  return staging
+
+
+def setup(flags) -> tuple[kbs.Scene, np.random.RandomState, str, str]:
+  """Kubric's `kb.setup`: (scene, rng, output_dir, scratch_dir) from the parsed flags.
+
+  `--seed 0` is a seed like any other; with no seed a random one is drawn, logged and recorded in metadata.json.
+  """
+  global _CURRENT
+  seed = flags.seed if flags.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+  if flags.seed is None:
+    log.warning("no --seed given: using seed %d (recorded in metadata.json)", seed)
+  final_dir = os.path.abspath(flags.job_dir)
+  if os.path.isdir(final_dir) and os.listdir(final_dir) and not getattr(flags, "overwrite", False):
+    raise OutputError(f"output folder {final_dir} already exists (pass --overwrite to replace it)")
+  scene = kbs.Scene(frame_start=flags.frame_start, frame_end=flags.frame_end, frame_rate=flags.frame_rate,
+                    step_rate=flags.step_rate, resolution=tuple(flags.resolution))
+  scratch_dir = flags.scratch_dir or tempfile.mkdtemp(prefix="kubricgen-scratch-")
+  os.makedirs(scratch_dir, exist_ok=True)
+  _CURRENT = Session(flags=flags, scene=scene, rng=np.random.RandomState(seed), seed=seed,
+                     output_dir=_staging_for(final_dir), final_dir=final_dir, scratch_dir=scratch_dir)
+  return scene, _CURRENT.rng, _CURRENT.output_dir, scratch_dir
+
+
+def flags_dict(flags) -> dict[str, Any]:
+  return {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(vars(flags).items())}
+
+
+def default_metadata(session: Session) -> dict[str, Any]:
+  scene = session.scene
+  data: dict[str, Any] = {
+      "flags": flags_dict(session.flags), "seed": session.seed,
+      "scene": md.get_scene_metadata(scene),
+      "camera": (md.get_camera_info(scene.camera) if not isinstance(scene.camera, kbs.UndefinedCamera) else None),
+      "instances": md.get_instance_info(scene),
+  }
+  if session.renderer is not None and session.renderer.last_render_info:
+    data["render"] = session.renderer.last_render_info
+  data.update(session.extra_metadata)
+  return data
+
+
+def publish(staging: str, final_dir: str) -> None:
+  """Atomically put a complete staging folder at `final_dir` (replacing an older one)."""
+  trash = None
+  if os.path.exists(final_dir):
+    trash = f"{staging}.old"
+    os.replace(final_dir, trash)
+  os.replace(staging, final_dir)
+  if trash:
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def done() -> str:
+  """Kubric's `kb.done`: write metadata.json unless the script wrote it, then publish the folder."""
+  global _CURRENT
+  session = _CURRENT
+  if session is None:
+    raise RuntimeError("kb.done() called without kb.setup()")
+  metadata_path = os.path.join(session.output_dir, "metadata.json")
+  if not os.path.exists(metadata_path):
+    md.write_json(default_metadata(session), metadata_path)
+  if getattr(session.flags, "preview", False):
+    from kubricgen.output import images, preview  # pylint: disable=import-outside-toplevel
+    data = images.read_image_dict(session.output_dir)
+    if data:
+      preview.contact_sheet(data).save(os.path.join(session.output_dir, "preview.png"))
+  publish(session.output_dir, session.final_dir)
+  if not session.flags.scratch_dir:
+    shutil.rmtree(session.scratch_dir, ignore_errors=True)
+  log.info("wrote %s", session.final_dir)
+  _CURRENT = None
+  return session.final_dir
+
+
+def abort() -> None:
+  """Drop the staging folder of a failed run (called by the CLI on any error)."""
+  global _CURRENT
+  session = _CURRENT
+  if session is not None:
+    shutil.rmtree(session.output_dir, ignore_errors=True)
+    if not session.flags.scratch_dir:
+      shutil.rmtree(session.scratch_dir, ignore_errors=True)
+  _CURRENT = None

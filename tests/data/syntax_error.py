@@ -1,0 +1,3 @@
+import kubricgen as kb
+def broken(:
+  pass

@@ -1,0 +1,123 @@
+"""PyBullet view: physics that matches the equations, collision events, isolation between scenes."""
+import numpy as np
+import pytest
+
+import kubricgen as kb
+from kubricgen.simulator.pybullet import PyBullet
+
+G = 9.81
+
+
+def falling_scene(height=10.0, frames=24, with_floor=False):
+  scene = kb.Scene(frame_start=0, frame_end=frames, frame_rate=24, step_rate=240, gravity=(0, 0, -G))
+  ball = kb.Sphere(name="ball", position=(0, 0, height), scale=0.5, restitution=0.9)
+  scene += ball
+  if with_floor:
+    scene += kb.Cube(name="floor", scale=(5, 5, 0.5), position=(0, 0, -0.5), static=True, background=True,
+                     restitution=0.9)
+  return scene, ball
+
+
+def test_free_fall_matches_half_g_t_squared():
+  scene, ball = falling_scene()
+  with PyBullet(scene) as simulator:
+    simulator.run()
+  dt = 1 / 240
+  for frame in (12, 18, 24):
+    t = frame / 24
+    fallen = 10.0 - ball.keyframes["position"][frame][2]
+    assert fallen == pytest.approx(0.5 * G * t * t, rel=0.01)
+    assert ball.keyframes["velocity"][frame][2] == pytest.approx(-G * t, rel=1e-6)
+  for frame in range(25):  # exactly the semi-implicit Euler sum g dt^2 n (n + 1) / 2 after n steps
+    n = frame * 10
+    assert 10.0 - ball.keyframes["position"][frame][2] == pytest.approx(G * dt * dt * n * (n + 1) / 2, abs=1e-9)
+
+
+def test_initial_velocity_is_honoured():
+  scene, ball = falling_scene()
+  scene.gravity = (0, 0, 0)
+  ball.velocity = (2.0, 0, 0)
+  with PyBullet(scene) as simulator:
+    simulator.run(0, 12)
+  assert ball.keyframes["position"][12][0] == pytest.approx(1.0, rel=1e-3)
+
+
+def test_a_ball_hitting_the_floor_produces_a_collision_event_at_the_right_time():
+  scene, ball = falling_scene(height=5.0, frames=36, with_floor=True)
+  with PyBullet(scene) as simulator:
+    _, collisions = simulator.run()
+  impacts = [c for c in collisions if set(c["instances"]) == {"ball", "floor"} and c["new_contact"]]
+  assert impacts, "no collision event"
+  first = impacts[0]
+  expected_frame = np.sqrt(2 * (5.0 - 0.5) / G) * 24  # centre falls 4.5 m until the surfaces touch
+  assert first["frame"] == pytest.approx(expected_frame, abs=1.0)
+  assert first["force"] > 0
+  np.testing.assert_allclose(np.abs(first["normal"]), [0, 0, 1], atol=1e-6)
+  assert abs(first["position"][2]) < 0.05  # on the floor's top face
+  # The ball bounced: it went up again after the impact.
+  heights = [ball.keyframes["position"][f][2] for f in range(int(first["frame"]) + 1, 37)]
+  assert max(heights) > heights[0] + 0.1
+
+
+def test_static_objects_do_not_move_and_get_no_keyframes():
+  scene, _ = falling_scene(frames=6, with_floor=True)
+  floor = scene.assets[1]
+  with PyBullet(scene) as simulator:
+    animation, _ = simulator.run()
+  assert floor not in animation and "position" not in floor.keyframes
+
+
+def test_scenes_simulated_in_one_process_do_not_interfere():
+  def trajectory(scene, ball):
+    with PyBullet(scene) as simulator:
+      simulator.run()
+    return np.array([ball.keyframes["position"][f] for f in range(25)])
+
+  alone = trajectory(*falling_scene(with_floor=True))
+  # Two simulators alive at once, plus one after the others closed.
+  scene_a, ball_a = falling_scene(with_floor=True)
+  scene_b, ball_b = falling_scene(height=3.0)
+  sim_a, sim_b = PyBullet(scene_a), PyBullet(scene_b)
+  sim_b.run()
+  sim_a.run()
+  sim_a.close()
+  sim_b.close()
+  np.testing.assert_array_equal(np.array([ball_a.keyframes["position"][f] for f in range(25)]), alone)
+  np.testing.assert_array_equal(trajectory(*falling_scene(with_floor=True)), alone)
+
+
+def test_overlap_check_and_placement():
+  scene = kb.Scene()
+  a = kb.Cube(name="a", position=(0, 0, 0))
+  b = kb.Cube(name="b", position=(0.5, 0, 0))
+  scene += [a, b]
+  with PyBullet(scene) as simulator:
+    assert simulator.check_overlap(b)
+    b.position = (3, 0, 0)
+    assert not simulator.check_overlap(b)
+    rng = np.random.RandomState(0)
+    b.position = (0, 0, 0)
+    kb.move_until_no_overlap(b, simulator, spawn_region=((-4, -4, 0), (4, 4, 0)), rng=rng)
+    assert not simulator.check_overlap(b)
+    with pytest.raises(RuntimeError, match="no free spot"):
+      kb.move_until_no_overlap(b, simulator, spawn_region=((0, 0, 0), (0, 0, 0)), rng=rng, max_trials=5)
+
+
+def test_simulation_is_deterministic():
+  def run():
+    scene = kb.Scene(frame_start=0, frame_end=24)
+    rng = np.random.RandomState(3)
+    scene += kb.Cube(name="floor", scale=(5, 5, 0.1), position=(0, 0, -0.1), static=True)
+    objects = []
+    with PyBullet(scene) as simulator:
+      for _ in range(5):
+        obj = kb.Cube(scale=0.3, velocity=rng.uniform(-2, 2, 3))
+        scene += obj
+        kb.move_until_no_overlap(obj, simulator, spawn_region=((-2, -2, 0.5), (2, 2, 3)), rng=rng)
+        objects.append(obj)
+      _, collisions = simulator.run()
+    return [o.keyframes["quaternion"][24] for o in objects], len(collisions)
+
+  first, second = run(), run()
+  np.testing.assert_array_equal(first[0], second[0])
+  assert first[1] == second[1]

@@ -1,0 +1,55 @@
+"""The package installs what it imports, the Docker image installs the same package set, and the README's two
+set-up commands are the ones CI runs."""
+import ast
+import os
+import re
+import sys
+import tomllib
+from importlib import metadata
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def pyproject():
+  with open(os.path.join(ROOT, "pyproject.toml"), "rb") as handle:
+    return tomllib.load(handle)
+
+
+def test_every_third_party_import_of_the_package_is_a_declared_dependency():
+  declared = {re.split(r"[<>=!\[ ]", d)[0].lower().replace("_", "-") for d in pyproject()["project"]["dependencies"]}
+  optional = {re.split(r"[<>=!\[ ]", d)[0].lower().replace("_", "-")
+              for deps in pyproject()["project"]["optional-dependencies"].values() for d in deps}
+  distributions = metadata.packages_distributions()
+  imported = set()
+  for folder, _, files in os.walk(os.path.join(ROOT, "kubricgen")):
+    for name in files:
+      if name.endswith(".py"):
+        tree = ast.parse(open(os.path.join(folder, name), encoding="utf-8").read())
+        for node in ast.walk(tree):
+          if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+          elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            imported.add(node.module.split(".")[0])
+  third_party = {m for m in imported if m not in sys.stdlib_module_names and m != "kubricgen"}
+  for module in sorted(third_party):
+    names = {d.lower().replace("_", "-") for d in distributions.get(module, [module])}
+    assert names & (declared | optional), f"{module} is imported but not declared in pyproject.toml"
+
+
+def test_dockerfile_installs_the_package_from_this_pyproject():
+  text = open(os.path.join(ROOT, "Dockerfile"), encoding="utf-8").read()
+  assert re.search(r"^FROM python:3\.11", text, re.M)
+  assert "COPY pyproject.toml" in text and "COPY kubricgen" in text
+  installs = re.findall(r"pip install[^\n]*", text)
+  assert installs == ["pip install --no-cache-dir ."], installs  # one install, from pyproject, no side lists
+  assert not re.search(r"requirements.*\.txt", text)
+
+
+def test_readme_test_command_is_what_ci_runs():
+  readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+  ci = open(os.path.join(ROOT, ".ci", "run"), encoding="utf-8").read()
+  commands = re.findall(r"```(?:bash|sh)\n(.*?)\n```", readme.split("## Set-up")[1].split("\n## ")[0], re.S)
+  assert len(commands) == 2, "the Set-up section holds exactly two commands"
+  main_job, tests = (c.strip() for c in commands)
+  assert tests in ci
+  assert "kubricgen render" in main_job
