@@ -158,10 +158,15 @@ def apply_pose_and_keyframes(asset: kbs.Object3D, blender_object: bpy.types.Obje
     for frame, value in sorted(asset.keyframes.get(member, {}).items()):
       setattr(blender_object, attribute, tuple(value))
       blender_object.keyframe_insert(attribute, frame=frame)
-  if isinstance(asset, kbs.PerspectiveCamera):
-    for frame, value in sorted(asset.keyframes.get("focal_length", {}).items()):
-      blender_object.data.lens = value
-      blender_object.data.keyframe_insert("lens", frame=frame)
+  camera_members = {kbs.PerspectiveCamera: ("focal_length", "lens"), kbs.OrthographicCamera: ("orthographic_scale",
+                                                                                              "ortho_scale")}
+  for kind, (member, attribute) in camera_members.items():
+    if isinstance(asset, kind):
+      for frame, value in sorted(asset.keyframes.get(member, {}).items()):
+        setattr(blender_object.data, attribute, value)
+        blender_object.data.keyframe_insert(attribute, frame=frame)
+      if blender_object.data.animation_data and blender_object.data.animation_data.action:
+        _make_linear(blender_object.data.animation_data.action)
   if blender_object.animation_data and blender_object.animation_data.action:
     _make_linear(blender_object.animation_data.action)
 
