@@ -3,6 +3,7 @@
 `import kubricgen as kb` gives the scene API and the worker helpers without importing Blender or PyBullet; the
 engines live at Kubric's paths: `kubricgen.simulator.pybullet.PyBullet` and `kubricgen.renderer.blender.Blender`.
 """
+from kubricgen.output.annotations import compute_bboxes, compute_visibility
 from kubricgen.output.images import read_image_dict, write_image_dict
 from kubricgen.output.metadata import (get_camera_info, get_instance_info, get_scene_metadata, process_collisions,
                                       read_json, write_json)

@@ -67,5 +67,8 @@ for index in range(rng.randint(FLAGS.min_objects, FLAGS.max_objects + 1)):
 animation, collisions = simulator.run(frame_start=FLAGS.frame_start - 1, frame_end=FLAGS.frame_end + 1)
 frames = renderer.render()
 kb.write_image_dict(frames, output_dir)
+# 2D boxes, visible pixels and visible fraction per instance and frame (metadata.json; see docs/metadata.md)
+kb.compute_bboxes(frames["segmentation"], scene.instances)
+kb.compute_visibility(frames["segmentation"], scene.instances)
 kb.write_json({"collisions": kb.process_collisions(collisions, scene)}, f"{output_dir}/events.json")
 kb.done()

@@ -1,7 +1,8 @@
 """Contact sheets: every layer of a scene folder as a picture, one row per frame, one column per layer.
 
 Depth uses inverse-depth grey, segmentation a fixed palette, normals and object coordinates their RGB mapping,
-flow the usual colour wheel (hue = direction, saturation = magnitude relative to the largest motion).
+flow the usual colour wheel (hue = direction, saturation = magnitude relative to the largest motion). Rows are labelled
+with the file index and scene frame; 2D boxes, when given, are outlined on the colour image.
 """
 from __future__ import annotations
 
@@ -57,8 +58,14 @@ def visualize(layer: str, image: np.ndarray, scale: dict) -> np.ndarray:
   raise ValueError(f"no visualisation for layer {layer!r}")
 
 
-def contact_sheet(data: dict[str, np.ndarray], max_frames: int = 6, tile: int = 160) -> Image.Image:
-  """A labelled grid image of `data` ({layer: (frames, H, W, C)})."""
+def contact_sheet(data: dict[str, np.ndarray], max_frames: int = 6, tile: int = 160,
+                  frame_numbers: list[int] | None = None, boxes: dict[int, list] | None = None) -> Image.Image:
+  """A labelled grid image of `data` ({layer: (frames, H, W, C)}): one row per shown frame, one column per layer.
+
+  Rows are labelled with the file index (`#i`, as in `rgba_0000i.png`) and, given `frame_numbers` (the scene frame
+  of each file), the scene frame. `boxes` ({segmentation id: per-frame pixel box (xmin, ymin, xmax, ymax) or None},
+  e.g. metadata.json's `bboxes_2d`) are drawn on the rgba tiles in the instance's segmentation colour.
+  """
   columns = [c for c in COLUMNS if c in data]
   if not columns:
     raise ValueError("contact_sheet: no known layers in data")
@@ -69,18 +76,35 @@ def contact_sheet(data: dict[str, np.ndarray], max_frames: int = 6, tile: int = 
     if layer in data:
       finite = data[layer][np.isfinite(data[layer]) & (data[layer] > 0)]
       scale[layer] = (float((1 / finite).min()), float((1 / finite).max())) if finite.size else (0, 1)
-  if "segmentation" in data:
-    scale["segmentation"] = int(data["segmentation"].max())
+  count = int(data["segmentation"].max()) if "segmentation" in data else 0
+  count = max([count] + [int(k) for k in (boxes or {})])
+  scale["segmentation"] = count
+  colors = palette(max(count + 1, 2))
   flows = [data[k] for k in ("forward_flow", "backward_flow") if k in data]
   scale["flow"] = float(max(np.abs(f).max() for f in flows)) if flows else 1.0
   height, width = data[columns[0]].shape[1:3]
   tile_w, tile_h = tile, max(1, round(tile * height / width))
-  label_h = 16
-  sheet = Image.new("RGB", (tile_w * len(columns), label_h + tile_h * len(rows)), (255, 255, 255))
+  label_h, label_w = 16, 64
+  sheet = Image.new("RGB", (label_w + tile_w * len(columns), label_h + tile_h * len(rows)), (255, 255, 255))
   draw = ImageDraw.Draw(sheet)
+  for r, frame in enumerate(rows):
+    top = label_h + r * tile_h
+    draw.text((4, top + 4), f"#{frame}", fill=(0, 0, 0))
+    if frame_numbers is not None and frame < len(frame_numbers):
+      draw.text((4, top + 18), f"frame {frame_numbers[frame]}", fill=(0, 0, 0))
   for c, layer in enumerate(columns):
-    draw.text((c * tile_w + 4, 2), layer, fill=(0, 0, 0))
+    left = label_w + c * tile_w
+    draw.text((left + 4, 2), layer, fill=(0, 0, 0))
     for r, frame in enumerate(rows):
+      top = label_h + r * tile_h
       picture = Image.fromarray(visualize(layer, data[layer][frame], scale))
-      sheet.paste(picture.resize((tile_w, tile_h), Image.NEAREST), (c * tile_w, label_h + r * tile_h))
+      sheet.paste(picture.resize((tile_w, tile_h), Image.NEAREST), (left, top))
+      if layer == "rgba" and boxes:
+        for instance, per_frame in boxes.items():
+          box = per_frame[frame] if frame < len(per_frame) else None
+          if box is not None:
+            xmin, ymin, xmax, ymax = box
+            draw.rectangle((left + xmin * tile_w / width, top + ymin * tile_h / height,
+                            left + xmax * tile_w / width - 1, top + ymax * tile_h / height - 1),
+                           outline=tuple(int(v) for v in colors[int(instance)]))
   return sheet

@@ -136,6 +136,8 @@ class Blender:
       elif device == "gpu":
         raise RuntimeError("Blender.device: 'gpu' requested but Cycles found no GPU")
     self.last_render_info: dict = {}
+    self.last_frames: list[int] = []  # the frames of the last render, and its segmentation (for kb.done()'s
+    self.last_segmentation: np.ndarray | None = None  # default annotations: boxes, visibility)
     self._objects: dict = {}
     if session is not None and session.scene is scene:
       session.renderer = self
@@ -311,7 +313,10 @@ class Blender:
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "resolution": list(self.scene.resolution),
     }
-    return {layer: np.stack(arrays) for layer, arrays in result.items()}
+    stacked = {layer: np.stack(arrays) for layer, arrays in result.items()}
+    self.last_frames = frames
+    self.last_segmentation = stacked.get("segmentation")
+    return stacked
 
   def render_still(self, frame: int | None = None, return_layers: Iterable[str] = ALL_LAYERS,
                    progress: bool | None = None) -> dict[str, np.ndarray]:

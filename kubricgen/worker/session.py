@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from kubricgen import scene as kbs
+from kubricgen.output import annotations
 from kubricgen.output import metadata as md
 
 log = logging.getLogger("kubricgen")
@@ -88,17 +89,45 @@ def flags_dict(flags) -> dict[str, Any]:
 
 
 def default_metadata(session: Session) -> dict[str, Any]:
+  """metadata.json for a script that did not write its own (fields: docs/metadata.md).
+
+  Per-frame lists run over the frames of the renderer's last render (the scene's range if nothing was rendered).
+  2D boxes and visibility come from that render's segmentation, unless the script computed them itself
+  (`kb.compute_bboxes`, `kb.compute_visibility`)."""
   scene = session.scene
+  renderer = session.renderer
+  frames = list(getattr(renderer, "last_frames", None) or scene.frames)
+  segmentation = getattr(renderer, "last_segmentation", None)
+  has_camera = not isinstance(scene.camera, kbs.UndefinedCamera)
+  if segmentation is not None and has_camera:
+    missing = [obj for obj in scene.instances if any(k not in obj.metadata for k in annotations.ANNOTATION_FIELDS)]
+    if missing:
+      annotations.compute_bboxes(segmentation, missing)
+      annotations.compute_visibility(segmentation, missing, frames=frames)
   data: dict[str, Any] = {
       "flags": flags_dict(session.flags), "seed": session.seed,
       "scene": md.get_scene_metadata(scene),
-      "camera": (md.get_camera_info(scene.camera) if not isinstance(scene.camera, kbs.UndefinedCamera) else None),
-      "instances": md.get_instance_info(scene),
+      "frames": frames,
+      "camera": md.get_camera_info(scene.camera, frames) if has_camera else None,
+      "instances": md.get_instance_info(scene, frames),
   }
   if session.renderer is not None and session.renderer.last_render_info:
     data["render"] = session.renderer.last_render_info
   data.update(session.extra_metadata)
   return data
+
+
+def write_preview(folder: str) -> None:
+  """preview.png: a contact sheet of the folder's layers, rows labelled with frames, 2D boxes on the colour image."""
+  from kubricgen.output import images, preview  # pylint: disable=import-outside-toplevel
+  data = images.read_image_dict(folder)
+  if not data:
+    return
+  metadata = md.read_json(os.path.join(folder, "metadata.json"))
+  boxes = {i["segmentation_id"]: i["bboxes_2d"] for i in metadata.get("instances") or []
+           if "bboxes_2d" in i and "segmentation_id" in i}
+  preview.contact_sheet(data, frame_numbers=metadata.get("frames"), boxes=boxes).save(
+      os.path.join(folder, "preview.png"))
 
 
 def publish(staging: str, final_dir: str) -> None:
@@ -122,10 +151,7 @@ def done() -> str:
   if not os.path.exists(metadata_path):
     md.write_json(default_metadata(session), metadata_path)
   if getattr(session.flags, "preview", False):
-    from kubricgen.output import images, preview  # pylint: disable=import-outside-toplevel
-    data = images.read_image_dict(session.output_dir)
-    if data:
-      preview.contact_sheet(data).save(os.path.join(session.output_dir, "preview.png"))
+    write_preview(session.output_dir)
   publish(session.output_dir, session.final_dir)
   if not session.flags.scratch_dir:
     shutil.rmtree(session.scratch_dir, ignore_errors=True)

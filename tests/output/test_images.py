@@ -42,7 +42,19 @@ def test_out_of_range_ids_and_missing_frames_are_refused(tmp_path):
 def test_contact_sheet_has_a_tile_per_layer_and_frame():
   data = sample_data(np.random.RandomState(2))
   sheet = preview.contact_sheet(data, tile=40)
-  assert sheet.size == (40 * 5, 16 + 2 * 48)
+  assert sheet.size == (64 + 40 * 5, 16 + 2 * 48)  # a label column, then one tile per layer
   flow = preview.visualize("forward_flow", np.array([[[1.0, 0.0], [0.0, 0.0]]], np.float32), {"flow": 1.0})
   np.testing.assert_array_equal(flow[0, 0], [255, 0, 0])  # rightward motion is red, as in Middlebury's wheel
   np.testing.assert_array_equal(flow[0, 1], [255, 255, 255])  # no motion is white
+
+
+def test_contact_sheet_outlines_boxes_on_the_colour_tiles():
+  data = {"rgba": np.zeros((2, 10, 10, 4), np.uint8), "segmentation": np.zeros((2, 10, 10, 1), np.int32)}
+  data["rgba"][..., 3] = 255
+  sheet = np.asarray(preview.contact_sheet(data, tile=100, frame_numbers=[5, 6], boxes={1: [[2, 3, 6, 8], None]}))
+  colour = preview.palette(2)[1]
+  left, top = 64, 16  # the first rgba tile; 10 px per image pixel
+  np.testing.assert_array_equal(sheet[top + 50, left + 20], colour)  # left edge of the box at x = 2 px
+  np.testing.assert_array_equal(sheet[top + 30, left + 40], colour)  # top edge at y = 3 px
+  np.testing.assert_array_equal(sheet[top + 50, left + 40], 0)  # inside the box: the black image
+  assert (sheet[top + 100:top + 200, left:left + 100] == 0).all()  # no box in the second frame
