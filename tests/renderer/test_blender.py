@@ -174,3 +174,112 @@ def test_render_reports_telemetry_and_rejects_bad_settings():
     renderer.render(return_layers=("rgba", "albedo"))
   with pytest.raises(ValueError, match="Scene.camera"):
     Blender(kb.Scene(resolution=(8, 8))).render_still()
+
+
+# ---- flow against geometry: moving camera, moving objects, first and last frames ---------------------------------
+
+def world_points(camera, frame, depth):
+  """The world point seen through each pixel centre at `frame`, from ray depth (H, W, 1) -> (H, W, 3)."""
+  height, width = depth.shape[:2]
+  f = camera.focal_length / camera.sensor_width * width
+  ys, xs = np.mgrid[0:height, 0:width] + 0.5
+  rays = np.stack([(xs - width / 2) / f, -(ys - height / 2) / f, -np.ones_like(xs)], -1)  # Blender camera axes
+  rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
+  with camera.at_frame(frame):
+    matrix = camera.matrix_world
+  return (rays * depth) @ matrix[:3, :3].T + matrix[:3, 3]
+
+
+def rigid_flow(scene, depth, frame, other_frame, obj=None):
+  """Expected flow (H, W, 2) from `frame` to `other_frame` of points that move with `obj` (static if None);
+  NaN where the pixel sees nothing."""
+  hit = np.isfinite(depth[..., 0])
+  points = world_points(scene.camera, frame, np.where(hit[..., None], depth, 1.0)).reshape(-1, 3)
+  if obj is not None:
+    with obj.at_frame(frame):
+      start = obj.matrix_world
+    with obj.at_frame(other_frame):
+      end = obj.matrix_world
+    points = (np.c_[points, np.ones(len(points))] @ (end @ np.linalg.inv(start)).T)[:, :3]
+  moved = scene.camera.project_points_pixels(points, other_frame).reshape(depth.shape[:2] + (2,))
+  ys, xs = np.mgrid[0:depth.shape[0], 0:depth.shape[1]] + 0.5
+  return np.where(hit[..., None], moved - np.stack([xs, ys], -1), np.nan)
+
+
+def orbiting_camera(scene, frames, radius=7.0):
+  camera = kb.PerspectiveCamera(name="camera", focal_length=35, sensor_width=32)
+  scene.camera = camera
+  for frame in frames:
+    angle = -0.8 + 0.05 * frame
+    camera.position = (radius * np.cos(angle), radius * np.sin(angle), 4 + 0.3 * frame)
+    camera.look_at((0, 0, 0))
+    camera.keyframe_insert("position", frame)
+    camera.keyframe_insert("quaternion", frame)
+  return camera
+
+
+def test_background_flow_under_a_moving_camera_is_the_reprojection_and_backward_inverts_forward():
+  scene = kb.Scene(resolution=(RES, RES), frame_start=1, frame_end=3)
+  scene += kb.Cube(name="floor", scale=(20, 20, 0.1), position=(0, 0, -0.1), background=True)
+  scene += [kb.Cube(name="a", position=(0.5, 0.3, 0.4), scale=0.4), kb.Sphere(name="b", position=(-1, -0.5, 0.5),
+                                                                            scale=0.5)]
+  scene += kb.DirectionalLight(position=(1, 1, 3), look_at=(0, 0, 0))
+  orbiting_camera(scene, range(0, 5))
+  data = Blender(scene, samples_per_pixel=4).render()
+  ids, forward, backward = data["segmentation"][..., 0], data["forward_flow"], data["backward_flow"]
+  ys, xs = np.mgrid[0:RES, 0:RES] + 0.5
+  for t in range(2):  # rendered frames 1 -> 2 and 2 -> 3
+    floor = np.isfinite(data["depth"][t][..., 0])
+    background = floor & ~ndimage.binary_dilation(ids[t] > 0, iterations=2)  # the floor, away from object edges
+    expected = rigid_flow(scene, data["depth"][t], t + 1, t + 2)
+    assert np.abs(expected[background]).mean() > 1.0  # the camera really moves the background
+    error = np.abs(forward[t] - expected)[background]
+    assert np.median(error) < 0.05 and error.max() < 0.25
+    # Follow each background pixel to the next frame and read the backward flow there (bilinear): it points back.
+    tx, ty = xs + forward[t][..., 0] - 0.5, ys + forward[t][..., 1] - 0.5  # array coordinates of the target
+    inside = (tx >= 0) & (tx <= RES - 1) & (ty >= 0) & (ty <= RES - 1)
+    next_floor = ndimage.binary_erosion(np.isfinite(data["depth"][t + 1][..., 0]), iterations=2, border_value=1)
+    next_background = next_floor & ~ndimage.binary_dilation(ids[t + 1] > 0, iterations=2)
+    usable = background & inside & (ndimage.map_coordinates(next_background.astype(float), [ty, tx], order=0) > 0)
+    assert usable.sum() > 0.5 * RES * RES
+    sampled = np.stack([ndimage.map_coordinates(backward[t + 1][..., c], [ty, tx], order=1) for c in range(2)], -1)
+    round_trip = np.abs(forward[t] + sampled)[usable]
+    assert np.median(round_trip) < 0.05 and round_trip.max() < 0.25
+
+
+def movi_a_style_scene(beyond: bool):
+  """A ball thrown through the air over a floor, simulated with PyBullet; camera and ball keyframed one frame
+  beyond the rendered range 1..3 when `beyond` (as scenes/movi_a.py does), else only over 1..3."""
+  from kubricgen.simulator.pybullet import PyBullet  # pylint: disable=import-outside-toplevel
+  scene = kb.Scene(resolution=(RES, RES), frame_start=1, frame_end=3, frame_rate=12)
+  scene += kb.Cube(name="floor", scale=(20, 20, 0.1), position=(0, 0, -0.1), static=True, background=True)
+  ball = kb.Cube(name="ball", scale=0.5, position=(-0.8, -0.4, 1.5), velocity=(2.4, 1.2, 1.0),
+                 angular_velocity=(0, 0, 2.0))
+  scene += [ball, kb.DirectionalLight(position=(1, 1, 3), look_at=(0, 0, 0))]
+  first, last = (0, 4) if beyond else (1, 3)
+  orbiting_camera(scene, range(first, last + 1))
+  with PyBullet(scene) as simulator:
+    simulator.run(frame_start=first, frame_end=last)
+  return scene, ball
+
+
+def test_flow_is_defined_at_the_first_and_last_frames_of_movi_a_style_keyframing():
+  scene, ball = movi_a_style_scene(beyond=True)
+  data = Blender(scene, samples_per_pixel=2).render()
+  ids = data["segmentation"][..., 0]
+  for t, layer, other in ((0, "backward_flow", 0), (2, "forward_flow", 4)):  # first frame back, last frame on
+    frame = t + 1
+    on_ball = ndimage.binary_erosion(ids[t] == ball.segmentation_id, iterations=1)
+    on_floor = np.isfinite(data["depth"][t][..., 0]) & ~ndimage.binary_dilation(ids[t] > 0, iterations=2)
+    assert on_ball.sum() > 20
+    flow = data[layer][t]
+    expected_ball = rigid_flow(scene, data["depth"][t], frame, other, obj=ball)
+    expected_floor = rigid_flow(scene, data["depth"][t], frame, other)
+    assert np.linalg.norm(flow[on_ball], axis=-1).min() > 1.0  # non-zero where things move ...
+    assert np.median(np.linalg.norm(flow[on_floor], axis=-1)) > 1.0
+    np.testing.assert_allclose(flow[on_ball], expected_ball[on_ball], atol=0.5)  # ... and the right amount
+    np.testing.assert_allclose(flow[on_floor], expected_floor[on_floor], atol=0.25)
+  # Keyframed only over the rendered range, Blender holds the last pose: no forward flow at the last frame.
+  scene, _ = movi_a_style_scene(beyond=False)
+  data = Blender(scene, samples_per_pixel=2).render()
+  assert np.abs(data["forward_flow"][2]).max() < 1e-3 and np.abs(data["backward_flow"][0]).max() < 1e-3
