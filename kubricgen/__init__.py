@@ -11,6 +11,8 @@ from kubricgen.scene import *  # noqa: F401,F403  (the scene API: Scene, Cube, P
 from kubricgen.scene import transforms
 from kubricgen.scene.randomness import (CLEVR_COLORS, move_until_no_overlap, random_hue_color, random_rotation,
                                         sample_point_in_region)
+from kubricgen import worker
+from kubricgen.worker import flags as _flags  # noqa: F401  (kb.worker.flags)
 from kubricgen.worker.flags import ArgumentParser
 from kubricgen.worker.session import done, setup
 

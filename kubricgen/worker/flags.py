@@ -44,7 +44,15 @@ def positive_int(text: str) -> int:
   return value
 
 
-class ArgumentParser(argparse.ArgumentParser):
+class OneLineArgumentParser(argparse.ArgumentParser):
+  """argparse with one-line errors (`PROG: error: ...`, exit 2) instead of usage + message."""
+
+  def error(self, message):
+    sys.stderr.write(f"{self.prog}: error: {message}\n")
+    raise UsageError(2)
+
+
+class ArgumentParser(OneLineArgumentParser):
   """Kubric's worker flags (`--seed --resolution --frame_start --frame_end --frame_rate --step_rate --job-dir
   --scratch_dir`) plus `--samples --engine --device --out --preview`. Scene scripts add their own flags to it."""
 
@@ -69,7 +77,3 @@ class ArgumentParser(argparse.ArgumentParser):
     self.add_argument("--scratch_dir", default=None, help="temporary files (default: a fresh temp folder)")
     self.add_argument("--preview", action="store_true", help="also write preview.png, a contact sheet")
     self.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
-
-  def error(self, message):  # one line, not usage + message
-    sys.stderr.write(f"{self.prog}: error: {message}\n")
-    raise UsageError(2)

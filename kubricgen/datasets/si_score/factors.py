@@ -1,0 +1,97 @@
+"""SI-Score's factors of variation and their exact grids, as in the paper (Yung et al., arXiv 2104.04191).
+
+Definitions, for a 3D object rendered with an orthographic camera in a fixed pose:
+- canvas: the tight bounding rectangle of the object's silhouette in that rendering, before any rotation.
+- area: the canvas is scaled uniformly so that canvas width x height = area x image width x image height.
+- rotation: the scaled canvas is rotated counter-clockwise (as seen in the image) by `rotation` degrees about its
+  centre (in 3D: the camera rolls by -rotation about its viewing axis); the canvas grows to hold the rotated object.
+- location (x, y): the canvas centre sits at (x * width, y * height) pixels from the image's top-left corner.
+- pct_inside_image: the share of the transformed object's silhouette bounding box that lies inside the image;
+  examples below the subset's visibility threshold are dropped (the threshold is recorded in every example).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+SUBSETS = ("location", "rotation", "size")
+
+
+@dataclasses.dataclass(frozen=True)
+class FactorGrid:
+  """One subset's grid: every combination of these values is an image (for every object x background pair)."""
+  name: str
+  xs: tuple[float, ...]
+  ys: tuple[float, ...]
+  areas: tuple[float, ...]
+  rotations: tuple[float, ...]
+  visibility_threshold: float
+  paper_resolution: int
+
+  def points(self) -> list[tuple[float, float, float, float]]:
+    """(x, y, area, rotation) in a fixed order: rotation, area, y, x (x varies fastest)."""
+    return [(x, y, a, r) for r in self.rotations for a in self.areas for y in self.ys for x in self.xs]
+
+  def __len__(self) -> int:
+    return len(self.xs) * len(self.ys) * len(self.areas) * len(self.rotations)
+
+
+def _round(values) -> tuple[float, ...]:
+  return tuple(round(float(v), 4) for v in values)
+
+
+GRIDS = {
+    "location": FactorGrid("location", xs=_round(np.linspace(0, 1, 21)), ys=_round(np.linspace(0, 1, 21)),
+                           areas=(0.2,), rotations=(0.0,), visibility_threshold=0.0, paper_resolution=500),
+    "rotation": FactorGrid("rotation", xs=(0.5,), ys=(0.5,), areas=(0.2, 0.5, 0.8, 1.0),
+                           rotations=tuple(float(r) for r in range(1, 342, 20)), visibility_threshold=0.95,
+                           paper_resolution=512),
+    "size": FactorGrid("size", xs=(0.5,), ys=(0.5,), areas=_round(np.arange(1, 101) / 100), rotations=(0.0,),
+                       visibility_threshold=0.95, paper_resolution=512),
+}
+
+
+def validate(x: float, y: float, area: float, rotation: float) -> None:
+  """Raise ValueError naming the factor when a value is outside its domain."""
+  for name, value in (("x", x), ("y", y), ("area", area), ("rotation", rotation)):
+    if not np.isfinite(value):
+      raise ValueError(f"SI-Score factor {name} must be finite, got {value}")
+  if not 0 <= x <= 1:
+    raise ValueError(f"SI-Score factor x must be in [0, 1], got {x}")
+  if not 0 <= y <= 1:
+    raise ValueError(f"SI-Score factor y must be in [0, 1], got {y}")
+  if not 0 < area <= 1:
+    raise ValueError(f"SI-Score factor area must be in (0, 1], got {area}")
+  if not -360 <= rotation <= 360:
+    raise ValueError(f"SI-Score factor rotation must be in [-360, 360] degrees, got {rotation}")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainDistribution:
+  """Random factors for the training split.
+
+  `location="center"` draws (x, y) from a normal around the centre (the photographer's bias the paper discusses),
+  clipped to [0, 1]; "uniform" draws them uniformly. Areas are log-uniform in [min_area, max_area]; rotations are 0
+  with probability 1 - rotate_probability, else uniform in [0, 360).
+  """
+  location: str = "center"
+  center_std: float = 0.15
+  min_area: float = 0.05
+  max_area: float = 0.6
+  rotate_probability: float = 0.3
+
+  def __post_init__(self):
+    if self.location not in ("center", "uniform"):
+      raise ValueError(f"train location must be 'center' or 'uniform', got {self.location!r}")
+    if not 0 < self.min_area <= self.max_area <= 1:
+      raise ValueError(f"train areas need 0 < min_area <= max_area <= 1, got {self.min_area}, {self.max_area}")
+
+  def sample(self, rng: np.random.RandomState) -> tuple[float, float, float, float]:
+    if self.location == "center":
+      x, y = np.clip(rng.normal(0.5, self.center_std, 2), 0, 1)
+    else:
+      x, y = rng.uniform(0, 1, 2)
+    area = float(np.exp(rng.uniform(np.log(self.min_area), np.log(self.max_area))))
+    rotation = float(rng.uniform(0, 360)) if rng.uniform() < self.rotate_probability else 0.0
+    return round(float(x), 4), round(float(y), 4), round(area, 4), round(rotation, 2)

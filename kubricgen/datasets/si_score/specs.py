@@ -1,0 +1,183 @@
+"""What to generate: deterministic example specs for each SI-Score subset and the training split.
+
+A spec names everything an image depends on (object instance, pose, background, factors, seed), so any worker can
+make it alone and the same spec always gives the same bytes. Specs are grouped into jobs (one object instance in
+one pose, a chunk of its specs), the unit a worker renders.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import Iterable
+
+import numpy as np
+
+from kubricgen.datasets.si_score import factors
+from kubricgen.datasets.si_score.cutouts import Pose
+
+SPLIT_OF_SUBSET = {"location": "test", "rotation": "test", "size": "test", "train": "train"}
+
+
+def derive_seed(*parts) -> int:
+  """A 32-bit seed from any printable parts, stable across processes and Python versions (no hash())."""
+  return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:4], "little")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+  """Everything that shapes a generated SI-Score dataset (recorded in its config description)."""
+  resolution: int = 224
+  mode: str = "composite"  # or "full3d"
+  test_instances_per_class: int | None = 1  # None = every test instance
+  backgrounds_per_instance: int = 2
+  train_examples: int = 2000
+  train_poses_per_instance: int = 4
+  train_distribution: factors.TrainDistribution = factors.TrainDistribution()
+  visibility_thresholds: tuple[tuple[str, float], ...] = ()  # overrides of the subsets' paper thresholds
+  seed: int = 0
+  samples: int = 16
+  cutout_resolution: int | None = None  # default: 2 x resolution
+  classes: tuple[str, ...] | None = None  # None = every class of the library
+  job_size: int = 512  # specs per job
+
+  def __post_init__(self):
+    if self.mode not in ("composite", "full3d"):
+      raise ValueError(f"SI-Score mode must be 'composite' or 'full3d', got {self.mode!r}")
+    if self.resolution < 8:
+      raise ValueError(f"SI-Score resolution must be at least 8 pixels, got {self.resolution}")
+    if self.backgrounds_per_instance < 1:
+      raise ValueError(f"backgrounds_per_instance must be >= 1, got {self.backgrounds_per_instance}")
+    for subset, threshold in self.visibility_thresholds:
+      if subset not in factors.GRIDS or not 0 <= threshold <= 1:
+        raise ValueError(f"visibility threshold for {subset!r} must be in [0, 1], got {threshold}")
+
+  @property
+  def render_resolution(self) -> int:
+    return self.cutout_resolution or 2 * self.resolution
+
+  def threshold(self, subset: str) -> float:
+    return dict(self.visibility_thresholds).get(subset, factors.GRIDS[subset].visibility_threshold
+                                                if subset in factors.GRIDS else 0.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExampleSpec:
+  key: str
+  image_id: int
+  subset: str
+  class_name: str
+  instance_id: str
+  pose: Pose
+  background_id: str
+  x: float
+  y: float
+  area: float
+  rotation: float
+  visibility_threshold: float
+  seed: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+  """One worker task: specs of one object instance in one pose."""
+  key: str
+  instance_id: str
+  pose: Pose
+  specs: tuple[ExampleSpec, ...]
+
+
+def test_pose(settings: Settings, instance_id: str) -> Pose:
+  rng = np.random.RandomState(derive_seed(settings.seed, "pose", instance_id))
+  return Pose(azimuth=round(float(rng.uniform(-50, 50)), 2), elevation=round(float(rng.uniform(10, 30)), 2))
+
+
+def train_poses(settings: Settings, instance_id: str) -> list[Pose]:
+  rng = np.random.RandomState(derive_seed(settings.seed, "train-poses", instance_id))
+  count = settings.train_poses_per_instance
+  offsets = rng.uniform(0, 360 / count)
+  return [Pose(azimuth=round(float(offsets + i * 360 / count), 2), elevation=round(float(rng.uniform(5, 35)), 2))
+          for i in range(count)]
+
+
+def _classes(library, settings: Settings) -> list:
+  classes = list(library.classes)
+  if settings.classes is not None:
+    known = {c.name for c in classes}
+    unknown = sorted(set(settings.classes) - known)
+    if unknown:
+      raise ValueError(f"unknown classes {unknown}; the library has {sorted(known)}")
+    classes = [c for c in classes if c.name in settings.classes]
+  if not classes:
+    raise ValueError("the class library is empty: nothing to generate")
+  return classes
+
+
+def test_instances(library, settings: Settings) -> list:
+  chosen = []
+  for info in _classes(library, settings):
+    instances = sorted(library.instances(split="test", class_name=info.name), key=lambda i: i.id)
+    if not instances:
+      raise ValueError(f"class {info.name!r} has no held-out (test) instance")
+    chosen += instances[:settings.test_instances_per_class] if settings.test_instances_per_class else instances
+  return chosen
+
+
+def subset_specs(subset: str, settings: Settings, library, background_ids: list[str]) -> list[ExampleSpec]:
+  """Every spec of a test subset: factor grid x (test instance, background) pairs, in a fixed order."""
+  if subset not in factors.GRIDS:
+    raise ValueError(f"unknown SI-Score subset {subset!r}; expected one of {list(factors.GRIDS)}")
+  if len(background_ids) < settings.backgrounds_per_instance:
+    raise ValueError(f"need {settings.backgrounds_per_instance} backgrounds per instance, the background library "
+                     f"has {len(background_ids)}")
+  grid = factors.GRIDS[subset]
+  threshold = settings.threshold(subset)
+  specs = []
+  for instance in test_instances(library, settings):
+    rng = np.random.RandomState(derive_seed(settings.seed, "backgrounds", instance.id))
+    chosen = rng.choice(sorted(background_ids), settings.backgrounds_per_instance, replace=False)
+    pose = test_pose(settings, instance.id)
+    for background_id in chosen:
+      for x, y, area, rotation in grid.points():
+        key = f"{subset}/{instance.id}/{background_id}/{x:g}_{y:g}_{area:g}_{rotation:g}"
+        specs.append(ExampleSpec(key=key, image_id=len(specs), subset=subset, class_name=instance.class_name,
+                                 instance_id=instance.id, pose=pose, background_id=str(background_id), x=x, y=y,
+                                 area=area, rotation=rotation, visibility_threshold=threshold,
+                                 seed=derive_seed(settings.seed, key)))
+  return specs
+
+
+def train_specs(settings: Settings, library, background_ids: list[str]) -> list[ExampleSpec]:
+  """Random-factor training examples on the training instances (never the test subsets' instances)."""
+  classes = _classes(library, settings)
+  by_class = {c.name: sorted(library.instances(split="train", class_name=c.name), key=lambda i: i.id)
+              for c in classes}
+  empty = [name for name, instances in by_class.items() if not instances]
+  if empty:
+    raise ValueError(f"classes without training instances: {empty}")
+  specs = []
+  backgrounds = sorted(background_ids)
+  for index in range(settings.train_examples):
+    seed = derive_seed(settings.seed, "train", index)
+    rng = np.random.RandomState(seed)
+    class_name = classes[index % len(classes)].name
+    instance = by_class[class_name][rng.randint(len(by_class[class_name]))]
+    pose = train_poses(settings, instance.id)[rng.randint(settings.train_poses_per_instance)]
+    x, y, area, rotation = settings.train_distribution.sample(rng)
+    specs.append(ExampleSpec(key=f"train/{index:08d}", image_id=index, subset="train", class_name=class_name,
+                             instance_id=instance.id, pose=pose, background_id=backgrounds[rng.randint(len(backgrounds))],
+                             x=x, y=y, area=area, rotation=rotation, visibility_threshold=0.0, seed=seed))
+  return specs
+
+
+def group_into_jobs(specs: Iterable[ExampleSpec], job_size: int) -> list[Job]:
+  """Jobs of at most `job_size` specs sharing one (instance, pose), in a deterministic order."""
+  groups: dict[tuple, list[ExampleSpec]] = {}
+  for spec in specs:
+    groups.setdefault((spec.instance_id, spec.pose), []).append(spec)
+  jobs = []
+  for (instance_id, pose), members in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1].azimuth)):
+    for start in range(0, len(members), job_size):
+      chunk = tuple(members[start:start + job_size])
+      jobs.append(Job(key=f"{chunk[0].subset}/{instance_id}/{pose.azimuth:g}/{start // job_size}",
+                      instance_id=instance_id, pose=pose, specs=chunk))
+  return jobs

@@ -1,0 +1,107 @@
+"""SI-Score with 3D-rendered objects: builds the TFDS dataset `si_score` (configs location, rotation, size, train).
+
+  kubricgen render scenes/si_score.py                      # small but complete: every config, every grid point
+  kubricgen render scenes/si_score.py --paper              # the paper's resolutions, every held-out instance
+  python -c 'import tensorflow_datasets as tfds; print(tfds.load("si_score/location", split="test"))'
+
+Defaults: 224x224 images, composite mode, one held-out instance per class on 2 backgrounds, 2000 training images,
+seed 0, written to the TFDS data_dir (~/tensorflow_datasets or $TFDS_DATA_DIR), preview sheets in output/si_score/.
+"""
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import logging  # pylint: disable=wrong-import-position
+
+import kubricgen as kb  # pylint: disable=wrong-import-position
+from kubricgen.worker.flags import OneLineArgumentParser  # pylint: disable=wrong-import-position
+
+log = logging.getLogger("kubricgen")
+ALL_CONFIGS = ("location", "rotation", "size", "train")
+
+
+def parse_flags():
+  parser = OneLineArgumentParser(prog="si_score", description=__doc__.split("\n")[0])
+  parser.add_argument("--configs", default=",".join(ALL_CONFIGS), help="comma-separated subset of " +
+                      ",".join(ALL_CONFIGS))
+  parser.add_argument("--data_dir", default=None, help="TFDS data_dir (default ~/tensorflow_datasets)")
+  parser.add_argument("--resolution", type=kb.worker.flags.resolution, default=None,
+                      help="square image size, e.g. 224 or 224x224 (default 224; --paper: 500/512)")
+  parser.add_argument("--mode", choices=("composite", "full3d"), default="composite",
+                      help="composite: render each object once, paste in numpy; full3d: Blender renders every image")
+  parser.add_argument("--instances_per_class", default="1", help="held-out instances per class in the test subsets, "
+                      "or 'all'")
+  parser.add_argument("--backgrounds_per_instance", type=kb.worker.flags.positive_int, default=2)
+  parser.add_argument("--train_examples", type=int, default=2000)
+  parser.add_argument("--train_location", choices=("center", "uniform"), default="center",
+                      help="centre-biased (the photographer's bias) or uniform object locations in train")
+  parser.add_argument("--visibility_threshold", action="append", default=[], metavar="SUBSET=VALUE",
+                      help="override a subset's pct_inside_image threshold (paper: location=0, size=rotation=0.95)")
+  parser.add_argument("--classes", default=None, help="comma-separated class names (default: all)")
+  parser.add_argument("--seed", type=kb.worker.flags.seed, default=0)
+  parser.add_argument("--samples", type=kb.worker.flags.positive_int, default=16, help="Cycles samples per pixel")
+  parser.add_argument("--paper", action="store_true", help="paper sizes: 500px location, 512px rotation/size, "
+                      "every held-out instance")
+  parser.add_argument("--overwrite", action="store_true", help="rebuild configs that already exist")
+  parser.add_argument("--preview_dir", default="output/si_score", help="where preview_<config>.png go")
+  parser.add_argument("--cache_dir", default=None, help="cut-out cache (default: DATA_DIR/.si_score-cache)")
+  flags = parser.parse_args()
+  configs = [c for c in flags.configs.split(",") if c]
+  unknown = sorted(set(configs) - set(ALL_CONFIGS))
+  if unknown or not configs:
+    parser.error(f"argument --configs: unknown {unknown}; choose from {','.join(ALL_CONFIGS)}")
+  if flags.resolution is not None and flags.resolution[0] != flags.resolution[1]:
+    parser.error(f"argument --resolution: SI-Score images are square, got {flags.resolution[0]}x"
+                 f"{flags.resolution[1]}")
+  thresholds = []
+  for item in flags.visibility_threshold:
+    subset, _, value = item.partition("=")
+    try:
+      thresholds.append((subset, float(value)))
+    except ValueError:
+      parser.error(f"argument --visibility_threshold: expected SUBSET=VALUE, got {item!r}")
+  if flags.instances_per_class != "all" and not flags.instances_per_class.isdigit():
+    parser.error(f"argument --instances_per_class: expected a number or 'all', got {flags.instances_per_class!r}")
+  if flags.train_examples < 0:
+    parser.error(f"argument --train_examples: must be >= 0, got {flags.train_examples}")
+  return parser, flags, configs, tuple(thresholds)
+
+
+def main():
+  parser, flags, configs, thresholds = parse_flags()
+  from kubricgen.datasets.si_score import build, factors, preview, specs  # pylint: disable=import-outside-toplevel
+  instances = None if flags.instances_per_class == "all" or flags.paper else int(flags.instances_per_class)
+  try:
+    train_distribution = factors.TrainDistribution(location=flags.train_location)
+    base = dict(mode=flags.mode, test_instances_per_class=instances, seed=flags.seed, samples=flags.samples,
+                backgrounds_per_instance=flags.backgrounds_per_instance, train_examples=flags.train_examples,
+                train_distribution=train_distribution, visibility_thresholds=thresholds,
+                classes=tuple(flags.classes.split(",")) if flags.classes else None)
+    per_config = {}
+    for config in configs:
+      if flags.resolution:
+        resolution = flags.resolution[0]
+      elif flags.paper:
+        resolution = factors.GRIDS.get(config, factors.GRIDS["size"]).paper_resolution
+      else:
+        resolution = 224
+      per_config[config] = specs.Settings(resolution=resolution, **base)
+  except ValueError as error:
+    parser.error(str(error))
+  data_dir = os.path.abspath(flags.data_dir or build.default_data_dir())
+  os.makedirs(flags.preview_dir, exist_ok=True)
+  for config in configs:
+    result = build.build([config], per_config[config], data_dir=data_dir, overwrite=flags.overwrite,
+                         cache_dir=flags.cache_dir)[0]
+    if not result.skipped:
+      log.info("si_score/%s: %d examples in %.1f s (%.0f images/s) -> %s", config, result.examples, result.seconds,
+               result.examples / max(result.seconds, 1e-9), result.path)
+    sheet = os.path.join(flags.preview_dir, f"preview_{config}.png")
+    preview.preview_dataset(result.path).save(sheet)
+    log.info("si_score/%s: preview %s", config, sheet)
+  log.info("load it with: tfds.load('si_score/%s', data_dir=%r)", configs[0], data_dir)
+
+
+if __name__ == "__main__":
+  logging.basicConfig(level=logging.INFO, format="kubricgen: %(message)s")
+  main()
