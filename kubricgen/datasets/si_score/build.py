@@ -2,21 +2,25 @@
 
 Each config is written into a private staging folder beside the data_dir's `si_score/` folder, converted so both
 `tfds.load` (tfrecord) and `tfds.data_source` (array_record) can read it, and only then renamed into place. A crash
-at any point leaves the published dataset untouched; re-running redoes only the missing configs (cut-outs are
-cached), and a config that already exists is skipped unless `overwrite`.
+at any point leaves the published dataset untouched; re-running redoes only what is missing (finished Beam jobs and
+cut-outs are cached), and a config that already exists is skipped unless `overwrite`. A data_dir on gs:// is built
+locally and uploaded with dataset_info.json last, so TFDS never sees a partial copy there either.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
+import json
 import logging
 import os
 import shutil
 import tempfile
 import time
 
-from kubricgen.datasets.si_score import specs
 from kubricgen.datasets.si_score.generate import Generator
 from kubricgen.datasets.si_score.si_score_dataset_builder import CONFIG_NAMES, Builder
+from kubricgen.datasets.si_score import specs
 
 log = logging.getLogger("kubricgen")
 NAME = "si_score"
@@ -29,16 +33,11 @@ class BuiltConfig:
   examples: int
   seconds: float
   skipped: bool = False
+  summary: dict | None = None
 
 
 def default_data_dir() -> str:
   return os.path.expanduser(os.environ.get("TFDS_DATA_DIR", "~/tensorflow_datasets"))
-
-
-def _convert_to_array_record(version_dir: str) -> None:
-  from tensorflow_datasets.scripts.cli import convert_format_utils  # pylint: disable=import-outside-toplevel
-  convert_format_utils.convert_dataset(out_dir=None, out_file_format="array_record", dataset_version_dir=version_dir,
-                                       num_workers=1)
 
 
 def quiet_tfds() -> None:
@@ -49,48 +48,110 @@ def quiet_tfds() -> None:
   tfds.disable_progress_bar()
 
 
+def _convert_to_array_record(version_dir: str) -> None:
+  from tensorflow_datasets.scripts.cli import convert_format_utils  # pylint: disable=import-outside-toplevel
+  convert_format_utils.convert_dataset(out_dir=None, out_file_format="array_record", dataset_version_dir=version_dir,
+                                       num_workers=1)
+
+
+@contextlib.contextmanager
+def _config_lock(data_dir: str, config: str):
+  """One build of a config per data_dir at a time; stale staging folders of dead builds are removed."""
+  os.makedirs(data_dir, exist_ok=True)
+  with open(os.path.join(data_dir, f".{NAME}-{config}.lock"), "w", encoding="utf-8") as handle:
+    try:
+      fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      raise RuntimeError(f"another build of {NAME}/{config} is running in {data_dir}") from None
+    for name in os.listdir(data_dir):
+      if name.startswith(f".{NAME}-{config}-staging-"):
+        shutil.rmtree(os.path.join(data_dir, name), ignore_errors=True)
+    yield
+
+
+def _publish(staged: str, final: str, staging: str) -> None:
+  os.makedirs(os.path.dirname(final), exist_ok=True)
+  if os.path.exists(final):
+    trash = f"{staging}-old"
+    os.replace(final, trash)
+    os.replace(staged, final)
+    shutil.rmtree(trash, ignore_errors=True)
+  else:
+    os.replace(staged, final)
+
+
 def build_config(config: str, generator: Generator, data_dir: str, overwrite: bool = False,
-                 progress: bool = True, beam_options=None) -> BuiltConfig:
-  """Build one config; returns where it was published."""
-  quiet_tfds()
+                 progress: bool = True, beam_args: list[str] | None = None, executor_settings=None,
+                 cache_dir: str | None = None) -> BuiltConfig:
+  """Build one config and publish it under `data_dir`. `beam_args` (a list, possibly empty) runs generation as a
+  Beam pipeline (local multi-processing by default); None generates in this process."""
   if config not in CONFIG_NAMES:
     raise ValueError(f"unknown si_score config {config!r}; expected one of {list(CONFIG_NAMES)}")
+  quiet_tfds()
   version = str(Builder.VERSION)
   final = os.path.join(data_dir, NAME, config, version)
   if os.path.isfile(os.path.join(final, "dataset_info.json")) and not overwrite:
     log.info("%s/%s already built at %s (pass --overwrite to rebuild)", NAME, config, final)
     return BuiltConfig(config, final, -1, 0.0, skipped=True)
-  os.makedirs(data_dir, exist_ok=True)
-  staging = tempfile.mkdtemp(prefix=f".{NAME}-{config}-staging-", dir=data_dir)
-  start = time.perf_counter()
-  try:
-    builder = Builder(config=config, data_dir=staging,
-                      file_format="tfrecord", generator=generator, progress=progress)
-    download_config = None
-    if beam_options is not None:
-      import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
-      download_config = tfds.download.DownloadConfig(beam_options=beam_options)
-    builder.download_and_prepare(download_config=download_config)
-    staged = os.path.join(staging, NAME, config, version)
-    _convert_to_array_record(staged)
-    examples = sum(split.num_examples for split in builder.info.splits.values())
-    os.makedirs(os.path.dirname(final), exist_ok=True)
-    if os.path.exists(final):
-      trash = f"{staging}-old"
-      os.replace(final, trash)
-      os.replace(staged, final)
-      shutil.rmtree(trash, ignore_errors=True)
-    else:
-      os.replace(staged, final)
-  finally:
-    shutil.rmtree(staging, ignore_errors=True)
-  return BuiltConfig(config, final, examples, time.perf_counter() - start)
+  with _config_lock(data_dir, config):
+    staging = tempfile.mkdtemp(prefix=f".{NAME}-{config}-staging-", dir=data_dir)
+    start = time.perf_counter()
+    summary = None
+    try:
+      job_cache = download_config = None
+      if beam_args is not None:
+        import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
+        from beam_jobs import options  # pylint: disable=import-outside-toplevel
+        from beam_jobs.cache import JobCache  # pylint: disable=import-outside-toplevel
+        job_cache = JobCache(os.path.join(cache_dir or data_dir, "jobs"),
+                             f"{config}|{generator.fingerprint()}").prepare()
+        download_config = tfds.download.DownloadConfig(beam_options=options.pipeline_options(beam_args))
+      builder = Builder(config=config, data_dir=staging, file_format="tfrecord", generator=generator,
+                        progress=progress, job_cache=job_cache, executor_settings=executor_settings)
+      if job_cache is None:
+        builder.download_and_prepare()
+      else:
+        from beam_jobs import options, summary as job_summary  # pylint: disable=import-outside-toplevel
+        from beam_jobs.pipeline import ProgressMonitor  # pylint: disable=import-outside-toplevel
+        jobs = builder.jobs()
+        builder._render_cutouts(jobs)  # pylint: disable=protected-access  (with its own bar, before workers start)
+        with ProgressMonitor(job_cache, jobs, f"{NAME}/{config}", enabled=progress):
+          builder.download_and_prepare(download_config=download_config)
+        keys = {job.key for job in jobs}
+        summary = job_summary.job_summary([r for r in job_cache.all_stats() if r["key"] in keys],
+                                          time.perf_counter() - start, options.runner_name(beam_args))
+      staged = os.path.join(staging, NAME, config, version)
+      _convert_to_array_record(staged)
+      examples = sum(split.num_examples for split in builder.info.splits.values())
+      _publish(staged, final, staging)
+    finally:
+      shutil.rmtree(staging, ignore_errors=True)
+    if summary is not None:
+      summary["examples_published"] = examples
+      with open(os.path.join(data_dir, NAME, config, f"job_summary-{version}.json"), "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=2)
+  return BuiltConfig(config, final, examples, time.perf_counter() - start, summary=summary)
 
 
 def build(configs, settings: specs.Settings, data_dir: str | None = None, overwrite: bool = False,
-          cache_dir: str | None = None, progress: bool = True, generator_factory=Generator, beam_options=None
-          ) -> list[BuiltConfig]:
+          cache_dir: str | None = None, progress: bool = True, generator_factory=Generator,
+          beam_args: list[str] | None = None, executor_settings=None) -> list[BuiltConfig]:
+  """Build `configs`; a gs:// `data_dir` is built in a local folder and uploaded (see beam_jobs.gcs)."""
   data_dir = data_dir or default_data_dir()
-  cache_dir = cache_dir or os.path.join(data_dir, f".{NAME}-cache")
+  remote = data_dir if data_dir.startswith("gs://") else None
+  local_dir = tempfile.mkdtemp(prefix="kubricgen-si_score-") if remote else data_dir
+  cache_dir = cache_dir or os.path.join(local_dir, f".{NAME}-cache")
   generator = generator_factory(settings, cache_dir=cache_dir)
-  return [build_config(config, generator, data_dir, overwrite, progress, beam_options) for config in configs]
+  try:
+    results = [build_config(config, generator, local_dir, overwrite and not remote, progress, beam_args,
+                            executor_settings, cache_dir) for config in configs]
+    if remote:
+      from beam_jobs import gcs  # pylint: disable=import-outside-toplevel
+      for result in results:
+        destination = f"{remote.rstrip('/')}/{NAME}/{result.config}/{os.path.basename(result.path)}"
+        gcs.upload_dataset(result.path, destination, overwrite=overwrite)
+        result.path = destination
+    return results
+  finally:
+    if remote:
+      shutil.rmtree(local_dir, ignore_errors=True)

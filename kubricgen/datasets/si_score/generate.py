@@ -15,6 +15,8 @@ from kubricgen.datasets.si_score import composite as composite_mode
 from kubricgen.datasets.si_score import cutouts, schema
 from kubricgen.datasets.si_score.specs import Job, Settings
 
+EXAMPLE_FORMAT_VERSION = 1  # bump whenever the bytes of an example would change for the same spec
+
 
 def default_class_library():
   from kubricgen.assets import ClassLibrary  # pylint: disable=import-outside-toplevel
@@ -44,6 +46,15 @@ class Generator:
   @functools.cached_property
   def imagenet_labels(self) -> dict[str, int | None]:
     return {c.name: c.imagenet_index for c in self.library.classes}
+
+  def fingerprint(self) -> str:
+    """Everything that shapes this generator's examples (for result caches): settings, libraries, code version."""
+    import json  # pylint: disable=import-outside-toplevel
+    libraries = [f"{getattr(f, '__module__', '')}.{getattr(f, '__qualname__', repr(f))}"
+                 for f in (self.make_library, self.make_backgrounds)]
+    versions = [str(getattr(self.library, "version", "")), str(getattr(self.backgrounds, "version", ""))]
+    return json.dumps([EXAMPLE_FORMAT_VERSION, dataclasses.asdict(self.settings), libraries, versions],
+                      sort_keys=True, default=str)
 
   def __getstate__(self):  # ship the recipe, not the loaded libraries
     state = dict(self.__dict__)

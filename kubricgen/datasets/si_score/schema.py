@@ -11,13 +11,13 @@ import io
 import numpy as np
 from PIL import Image
 
-import tensorflow_datasets as tfds
-
 JPEG_QUALITY = 95
 FACTOR_FIELDS = ("x", "y", "area", "rotation", "pct_inside_image", "visibility_threshold")
 
 
-def features(class_names: list[str]) -> tfds.features.FeaturesDict:
+def features(class_names: list[str]):
+  """The TFDS FeaturesDict (TFDS is imported here only: workers that just encode examples never load it)."""
+  import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
   return tfds.features.FeaturesDict({
       "image": tfds.features.Image(shape=(None, None, 3), encoding_format="jpeg",
                                    doc="RGB image, sRGB."),
@@ -64,7 +64,28 @@ def example(spec, image: np.ndarray, mask: np.ndarray, pct_inside: float, imagen
       "object_instance": spec.instance_id, "background": spec.background_id,
       "azimuth": spec.pose.azimuth, "elevation": spec.pose.elevation, "seed": spec.seed,
   }
-  digest = hashlib.sha256(image_bytes + mask_bytes)
-  digest.update(repr(sorted((k, v) for k, v in record.items() if not isinstance(v, bytes))).encode())
-  record["content_hash"] = digest.hexdigest()
+  record["content_hash"] = content_hash(record)
   return record
+
+
+FLOAT_FIELDS = FACTOR_FIELDS + ("azimuth", "elevation")
+
+
+def _canonical(name: str, value):
+  """A field's value as it reads back from the dataset (float32 floats, text as str)."""
+  if name in FLOAT_FIELDS:
+    return format(float(np.float32(value)), ".9g")
+  if isinstance(value, bytes):
+    return value.decode()
+  if isinstance(value, (np.integer, int)):
+    return int(value)
+  return str(value)
+
+
+def content_hash(record: dict) -> str:
+  """sha256 over the encoded image and mask bytes and every other field in canonical form, so it can be
+  recomputed from a stored example (label given as its class name)."""
+  digest = hashlib.sha256(record["image"] + record["mask"])
+  fields = sorted((k, _canonical(k, v)) for k, v in record.items() if k not in ("image", "mask", "content_hash"))
+  digest.update(repr(fields).encode())
+  return digest.hexdigest()

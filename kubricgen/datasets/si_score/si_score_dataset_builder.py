@@ -41,9 +41,14 @@ class Builder(tfds.core.GeneratorBasedBuilder):
       for name in CONFIG_NAMES
   ]
 
-  def __init__(self, *, generator: Generator | None = None, progress: bool = True, **kwargs):
+  def __init__(self, *, generator: Generator | None = None, progress: bool = True, job_cache=None,
+               executor_settings=None, **kwargs):
+    """`job_cache` (a beam_jobs JobCache) switches generation to the Beam pipeline (runner from the
+    DownloadConfig's beam_options); without it examples are generated in this process."""
     self._custom_generator = generator  # set first: TFDS calls _info() from its __init__
     self._progress = progress
+    self._job_cache = job_cache
+    self._executor_settings = executor_settings
     super().__init__(**kwargs)
 
   @property
@@ -99,12 +104,19 @@ class Builder(tfds.core.GeneratorBasedBuilder):
   def _render_cutouts(self, jobs) -> None:
     from tqdm.auto import tqdm  # pylint: disable=import-outside-toplevel
     needed = sorted({(job.instance_id, job.pose) for job in jobs}, key=lambda item: (item[0], item[1].azimuth))
+    # Rendered once here, so Beam workers only read them from the cut-out cache.
     for instance_id, pose in tqdm(needed, desc=f"si_score/{self.builder_config.name}: cut-outs", unit="object",
                                   disable=not self._progress, leave=False):
       job = next(j for j in jobs if j.instance_id == instance_id and j.pose == pose)
       self._generator.cutout(job)
 
   def _generate_examples(self, jobs):
+    if self._job_cache is not None:
+      from beam_jobs.pipeline import GenerateExamples  # pylint: disable=import-outside-toplevel
+      return GenerateExamples(jobs, self._generator.examples, self._job_cache, self._executor_settings)
+    return self._generate_in_process(jobs)
+
+  def _generate_in_process(self, jobs):
     from tqdm.auto import tqdm  # pylint: disable=import-outside-toplevel
     total = sum(len(job.specs) for job in jobs)
     with tqdm(total=total, desc=f"si_score/{self.builder_config.name}", unit="img", disable=not self._progress,

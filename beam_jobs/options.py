@@ -1,0 +1,34 @@
+"""Beam pipeline options: known flags first, everything else handed to Beam untouched.
+
+The embedded default is local multi-processing on the FnApiRunner (DirectRunner would first try to download the
+Prism runner binary, which fails offline). Any standard option passes through: `--runner DataflowRunner --project
+P --region R --temp_location gs://... --sdk_container_image IMAGE`, `--runner DaskRunner --dask_client_address
+HOST:PORT`, `--runner PortableRunner --job_endpoint HOST:PORT` (Flink/Spark job servers), ...
+"""
+from __future__ import annotations
+
+import os
+
+LOCAL_DEFAULTS = ("--runner=FnApiRunner", "--direct_running_mode=multi_processing")
+
+
+def pipeline_args(beam_args: list[str] | None, workers: int | None = None) -> list[str]:
+  """Beam arguments with the local defaults filled in where the user gave no runner."""
+  args = list(beam_args or [])
+  if not any(a.startswith("--runner") for a in args):
+    args += list(LOCAL_DEFAULTS)
+    if not any(a.startswith("--direct_num_workers") for a in args):
+      args.append(f"--direct_num_workers={workers or min(2, os.cpu_count() or 1)}")
+  return args
+
+
+def pipeline_options(beam_args: list[str] | None, workers: int | None = None):
+  from apache_beam.options.pipeline_options import PipelineOptions  # pylint: disable=import-outside-toplevel
+  return PipelineOptions(pipeline_args(beam_args, workers))
+
+
+def runner_name(beam_args: list[str] | None) -> str:
+  for arg in pipeline_args(beam_args):
+    if arg.startswith("--runner"):
+      return arg.split("=", 1)[1]
+  return "FnApiRunner"
