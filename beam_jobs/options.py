@@ -32,3 +32,25 @@ def runner_name(beam_args: list[str] | None) -> str:
     if arg.startswith("--runner"):
       return arg.split("=", 1)[1]
   return "FnApiRunner"
+
+
+def unknown_args(beam_args: list[str]) -> list[str]:
+  """The arguments no Beam option (of the runners installed here) recognises: typos, or flags meant elsewhere."""
+  import argparse  # pylint: disable=import-outside-toplevel
+  from apache_beam.options.pipeline_options import PipelineOptions  # pylint: disable=import-outside-toplevel
+  if any("DaskRunner" in a for a in beam_args):
+    import apache_beam.runners.dask.dask_runner  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+  parser = argparse.ArgumentParser(allow_abbrev=False, add_help=False)
+  seen, pending = set(), list(PipelineOptions.__subclasses__())
+  while pending:
+    cls = pending.pop()
+    if cls in seen:
+      continue
+    seen.add(cls)
+    pending += cls.__subclasses__()
+    try:
+      cls._add_argparse_args(parser)  # pylint: disable=protected-access
+    except argparse.ArgumentError:
+      pass  # an option two classes both declare
+  _, unknown = parser.parse_known_args(beam_args)
+  return unknown

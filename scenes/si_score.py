@@ -21,7 +21,7 @@ ALL_CONFIGS = ("location", "rotation", "size", "train")
 
 
 def parse_flags():
-  parser = OneLineArgumentParser(prog="si_score", description=__doc__.split("\n")[0])
+  parser = OneLineArgumentParser(prog="si_score", description=__doc__.split("\n")[0], allow_abbrev=False)
   parser.add_argument("--configs", default=",".join(ALL_CONFIGS), help="comma-separated subset of " +
                       ",".join(ALL_CONFIGS))
   parser.add_argument("--data_dir", default=None, help="TFDS data_dir (default ~/tensorflow_datasets)")
@@ -44,8 +44,25 @@ def parse_flags():
                       "every held-out instance")
   parser.add_argument("--overwrite", action="store_true", help="rebuild configs that already exist")
   parser.add_argument("--preview_dir", default="output/si_score", help="where preview_<config>.png go")
-  parser.add_argument("--cache_dir", default=None, help="cut-out cache (default: DATA_DIR/.si_score-cache)")
-  flags = parser.parse_args()
+  parser.add_argument("--cache_dir", default=None, help="cut-out and job cache (default: DATA_DIR/.si_score-cache)")
+  parser.add_argument("--in_process", action="store_true", help="generate in this process instead of a Beam "
+                      "pipeline (no isolation, no job cache; for debugging)")
+  parser.add_argument("--workers", type=kb.worker.flags.positive_int, default=None,
+                      help="local Beam worker processes (default: 2); ignored with --runner")
+  parser.add_argument("--job_timeout", type=float, default=600.0, help="seconds before a hung job is retried")
+  parser.add_argument("--retries", type=int, default=2, help="retries of a failed or hung job")
+  parser.add_argument("--jobs_per_process", type=kb.worker.flags.positive_int, default=50,
+                      help="jobs a worker child process runs before it is replaced (keeps memory flat)")
+  parser.epilog = ("Any other flag is a Beam pipeline option, e.g. --runner DaskRunner --dask_client_address "
+                   "HOST:PORT, or --runner DataflowRunner --project P --region R --temp_location gs://B/tmp "
+                   "--sdk_container_image IMAGE (see README).")
+  flags, beam_args = parser.parse_known_args()
+  if beam_args:
+    from beam_jobs import options  # pylint: disable=import-outside-toplevel
+    unknown = options.unknown_args(beam_args)
+    if unknown:
+      parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+  flags.beam_args = beam_args
   configs = [c for c in flags.configs.split(",") if c]
   unknown = sorted(set(configs) - set(ALL_CONFIGS))
   if unknown or not configs:
@@ -69,6 +86,7 @@ def parse_flags():
 
 def main():
   parser, flags, configs, thresholds = parse_flags()
+  from beam_jobs.executor import ExecutorSettings  # pylint: disable=import-outside-toplevel
   from kubricgen.datasets.si_score import build, factors, preview, specs  # pylint: disable=import-outside-toplevel
   instances = None if flags.instances_per_class == "all" or flags.paper else int(flags.instances_per_class)
   try:
@@ -88,17 +106,25 @@ def main():
       per_config[config] = specs.Settings(resolution=resolution, **base)
   except ValueError as error:
     parser.error(str(error))
-  data_dir = os.path.abspath(flags.data_dir or build.default_data_dir())
+  data_dir = flags.data_dir or build.default_data_dir()
+  if not data_dir.startswith("gs://"):
+    data_dir = os.path.abspath(data_dir)
+  beam_args = None if flags.in_process else list(flags.beam_args)
+  if beam_args is not None and flags.workers and not any(a.startswith("--runner") for a in beam_args):
+    beam_args.append(f"--direct_num_workers={flags.workers}")
+  executor = ExecutorSettings(timeout_s=flags.job_timeout, retries=flags.retries,
+                              jobs_per_process=flags.jobs_per_process)
   os.makedirs(flags.preview_dir, exist_ok=True)
   for config in configs:
     result = build.build([config], per_config[config], data_dir=data_dir, overwrite=flags.overwrite,
-                         cache_dir=flags.cache_dir)[0]
+                         cache_dir=flags.cache_dir, beam_args=beam_args, executor_settings=executor)[0]
     if not result.skipped:
       log.info("si_score/%s: %d examples in %.1f s (%.0f images/s) -> %s", config, result.examples, result.seconds,
                result.examples / max(result.seconds, 1e-9), result.path)
-    sheet = os.path.join(flags.preview_dir, f"preview_{config}.png")
-    preview.preview_dataset(result.path).save(sheet)
-    log.info("si_score/%s: preview %s", config, sheet)
+    if not result.path.startswith("gs://"):
+      sheet = os.path.join(flags.preview_dir, f"preview_{config}.png")
+      preview.preview_dataset(result.path).save(sheet)
+      log.info("si_score/%s: preview %s", config, sheet)
   log.info("load it with: tfds.load('si_score/%s', data_dir=%r)", configs[0], data_dir)
 
 

@@ -6,6 +6,7 @@ set KUBRICGEN_DEBUG=1 for the full traceback. Nothing half-written is left under
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import runpy
@@ -16,6 +17,7 @@ from kubricgen.worker import session as worker_session
 from kubricgen.worker.flags import UsageError
 
 PROG = "kubricgen"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ info lines are noise for CLI users
 
 
 def fail(message: str, code: int = 1) -> int:
@@ -68,6 +70,12 @@ def _script_line(error: BaseException, script: str) -> str:
   return f":{lines[-1]}" if lines else ""
 
 
+# Subcommands beside `render`: name -> module with HELP and run(argv, fail) -> exit code (imported when used).
+COMMANDS = {
+    "verify": "kubricgen.cli.verify_command",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
   argv = sys.argv[1:] if argv is None else argv
   logging.basicConfig(level=logging.INFO, format=f"{PROG}: %(message)s", stream=sys.stderr)
@@ -76,6 +84,14 @@ def main(argv: list[str] | None = None) -> int:
   render = commands.add_parser("render", help="run a scene script (e.g. scenes/movi_a.py) and write its folder",
                                add_help=False)
   render.add_argument("script", help="scene script; its own flags follow (see SCRIPT --help)")
+  modules = {name: importlib.import_module(module) for name, module in COMMANDS.items()}
+  for name, module in modules.items():
+    commands.add_parser(name, help=module.HELP, add_help=False)
+  if argv and argv[0] in modules:
+    try:
+      return modules[argv[0]].run(argv[1:], fail)
+    except UsageError as error:
+      return int(error.code or 2)
   parser.error = lambda message: (_ for _ in ()).throw(UsageError(fail(message, 2)))  # one-line errors
   if not argv or argv[0] in ("-h", "--help"):
     parser.print_help()

@@ -1,0 +1,32 @@
+"""`kubricgen verify DATASET_DIR`: check a built dataset's counts, unique ids and content hashes."""
+from __future__ import annotations
+
+import os
+
+HELP = "check a built dataset: counts, unique ids, content hashes"
+
+
+def run(argv: list[str], fail) -> int:
+  from kubricgen.worker.flags import OneLineArgumentParser  # pylint: disable=import-outside-toplevel
+  parser = OneLineArgumentParser(prog="kubricgen verify", description=HELP)
+  parser.add_argument("dataset", help="a dataset version folder (DATA_DIR/si_score/location/1.0.0) or a config "
+                      "folder holding one version")
+  flags = parser.parse_args(argv)
+  path = flags.dataset
+  if os.path.isdir(path) and not os.path.isfile(os.path.join(path, "dataset_info.json")):
+    versions = sorted(v for v in os.listdir(path) if os.path.isfile(os.path.join(path, v, "dataset_info.json")))
+    if len(versions) == 1:
+      path = os.path.join(path, versions[0])
+  from kubricgen.datasets import verify  # pylint: disable=import-outside-toplevel
+  try:
+    report = verify.verify(path)
+  except (FileNotFoundError, ValueError) as error:
+    return fail(str(error))
+  counts = ", ".join(f"{split}: {n}" for split, n in report.splits.items())
+  if not report.ok:
+    for problem in report.problems:
+      print(f"  {problem}")
+    return fail(f"{path}: {len(report.problems)} problem(s) ({counts})")
+  print(f"{path}: OK ({counts}; every content hash matches, ids unique)")
+  return 0
+
