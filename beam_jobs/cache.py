@@ -35,6 +35,9 @@ class JobCache:
   def _path(self, folder, key: str, suffix: str) -> epath.Path:
     return folder / f"{_digest(key)}{suffix}"
 
+  def has(self, key: str) -> bool:
+    return self._path(self.results, key, ".pkl").exists()
+
   def load(self, key: str) -> list | None:
     path = self._path(self.results, key, ".pkl")
     if not path.exists():

@@ -55,6 +55,10 @@ class JobExecutor:
     self._pool = None
 
   def run(self, function: Callable, job: Any, key: str = "") -> tuple[Any, int, float, int]:
+    if not self.settings.in_process and multiprocessing.current_process().daemon:
+      # Daemonic workers (e.g. Dask workers under a nanny) may not start children: run jobs in-process there.
+      log.warning("worker process is daemonic: jobs run without isolation (start Dask workers with --no-nanny)")
+      self.settings = dataclasses.replace(self.settings, in_process=True)
     if self.settings.in_process:
       result, pid, seconds = _call(function, job)
       return result, pid, seconds, 1

@@ -10,11 +10,28 @@ from __future__ import annotations
 import os
 
 LOCAL_DEFAULTS = ("--runner=FnApiRunner", "--direct_running_mode=multi_processing")
+# Runners Beam only knows by their full path.
+RUNNER_ALIASES = {"DaskRunner": "apache_beam.runners.dask.dask_runner.DaskRunner"}
+
+
+def _normalise(args: list[str]) -> list[str]:
+  """'--runner X' -> '--runner=X' with aliases expanded."""
+  out, index = [], 0
+  while index < len(args):
+    arg = args[index]
+    if arg == "--runner" and index + 1 < len(args):
+      arg, index = f"--runner={args[index + 1]}", index + 1
+    if arg.startswith("--runner="):
+      name = arg.split("=", 1)[1]
+      arg = f"--runner={RUNNER_ALIASES.get(name, name)}"
+    out.append(arg)
+    index += 1
+  return out
 
 
 def pipeline_args(beam_args: list[str] | None, workers: int | None = None) -> list[str]:
   """Beam arguments with the local defaults filled in where the user gave no runner."""
-  args = list(beam_args or [])
+  args = _normalise(list(beam_args or []))
   if not any(a.startswith("--runner") for a in args):
     args += list(LOCAL_DEFAULTS)
     if not any(a.startswith("--direct_num_workers") for a in args):
@@ -30,7 +47,7 @@ def pipeline_options(beam_args: list[str] | None, workers: int | None = None):
 def runner_name(beam_args: list[str] | None) -> str:
   for arg in pipeline_args(beam_args):
     if arg.startswith("--runner"):
-      return arg.split("=", 1)[1]
+      return arg.split("=", 1)[1].rsplit(".", 1)[-1]
   return "FnApiRunner"
 
 

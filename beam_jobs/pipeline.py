@@ -1,7 +1,8 @@
 """The Beam transform that turns keyed jobs into keyed examples, exactly once, and the live progress it reports.
 
-`GenerateExamples(jobs, make_examples, cache)` is what a TFDS builder returns from `_generate_examples` for a Beam
-build: TFDS then shuffles and writes the examples into its usual files and dataset_info.json.
+`run_jobs(jobs, make_examples, cache, beam_args)` renders every job not yet cached, on any runner; the dataset
+writer then reads the finished jobs from the cache in job order, so the written files do not depend on the runner,
+the number of workers or how often a run was interrupted.
 """
 from __future__ import annotations
 
@@ -23,7 +24,11 @@ def _materialise(make_examples: Callable, job) -> list:
 
 
 class _RunJob(beam.DoFn):
-  """Load a finished job from the cache, or run it in an isolated child process and cache it."""
+  """Skip a job whose result is cached; else run it in an isolated child process and cache its examples.
+
+  Emits only the job key: examples stay in the cache, so no runner has to move image bytes between stages (and a
+  runner's sinks or side inputs, which misbehave under some runners such as Dask, are never needed).
+  """
 
   def __init__(self, make_examples: Callable, cache: JobCache, settings: ExecutorSettings):
     super().__init__()
@@ -38,21 +43,20 @@ class _RunJob(beam.DoFn):
     self.executor = JobExecutor(self.settings)
 
   def process(self, job):
-    examples = self.cache.load(job.key)
-    if examples is None:
-      examples, pid, seconds, attempts = self.executor.run(functools.partial(_materialise, self.make_examples), job,
-                                                           key=job.key)
-      self.cache.save(job.key, examples, {"items": len(job.specs) if hasattr(job, "specs") else 1,
-                                          "examples": len(examples), "seconds": seconds, "worker": pid,
-                                          "attempts": attempts, "cached": False, "finished": time.time()})
-      self.rendered.inc()
-      self.retried.inc(attempts - 1)
-    else:
-      self.cache.mark_cached(job.key, {"items": len(job.specs) if hasattr(job, "specs") else 1,
-                                       "examples": len(examples), "seconds": 0.0, "worker": None, "attempts": 0,
+    items = len(job.specs) if hasattr(job, "specs") else 1
+    if self.cache.has(job.key):
+      self.cache.mark_cached(job.key, {"items": items, "seconds": 0.0, "worker": None, "attempts": 0,
                                        "cached": True, "finished": time.time()})
       self.reused.inc()
-    yield from examples
+    else:
+      examples, pid, seconds, attempts = self.executor.run(functools.partial(_materialise, self.make_examples), job,
+                                                           key=job.key)
+      self.cache.save(job.key, examples, {"items": items, "examples": len(examples), "seconds": seconds,
+                                          "worker": pid, "attempts": attempts, "cached": False,
+                                          "finished": time.time()})
+      self.rendered.inc()
+      self.retried.inc(attempts - 1)
+    yield job.key
 
   def teardown(self):
     executor = getattr(self, "executor", None)
@@ -60,8 +64,8 @@ class _RunJob(beam.DoFn):
       executor.close()
 
 
-class GenerateExamples(beam.PTransform):
-  """jobs -> (key, example) pairs. Jobs are spread over workers; each runs at most once per cache."""
+class RunJobs(beam.PTransform):
+  """jobs -> keys of finished jobs. Jobs are spread over workers; each runs at most once per cache."""
 
   def __init__(self, jobs: Sequence[Any], make_examples: Callable, cache: JobCache,
                settings: ExecutorSettings | None = None):
@@ -75,6 +79,20 @@ class GenerateExamples(beam.PTransform):
     return (pipeline
             | "CreateJobs" >> beam.Create(self.jobs, reshuffle=True)
             | "RunJobs" >> beam.ParDo(_RunJob(self.make_examples, self.cache, self.settings)))
+
+
+def run_jobs(jobs: Sequence[Any], make_examples: Callable, cache: JobCache, beam_args: list[str] | None,
+             settings: ExecutorSettings | None = None, description: str = "jobs", progress: bool = True) -> None:
+  """Run every job not yet in `cache` on the Beam runner named by `beam_args`, then check that all are cached."""
+  from beam_jobs import options  # pylint: disable=import-outside-toplevel
+  pipeline_options = options.pipeline_options(beam_args)
+  with ProgressMonitor(cache, jobs, description, enabled=progress):
+    with beam.Pipeline(options=pipeline_options) as pipeline:
+      _ = pipeline | "Jobs" >> RunJobs(jobs, make_examples, cache, settings)
+  missing = [job.key for job in jobs if not cache.has(job.key)]
+  if missing:
+    raise RuntimeError(f"the {options.runner_name(beam_args)} pipeline finished but {len(missing)} of {len(jobs)} "
+                       f"jobs left no result (first: {missing[0]}); rerun to render only those")
 
 
 class ProgressMonitor:

@@ -23,7 +23,8 @@ class Report:
 
 def verify(version_dir: str, max_problems: int = 20) -> Report:
   import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
-  from kubricgen.datasets.si_score import schema  # pylint: disable=import-outside-toplevel
+  from kubricgen.datasets.si_score import build, schema  # pylint: disable=import-outside-toplevel
+  build.quiet_tfds()
   if not os.path.isfile(os.path.join(version_dir, "dataset_info.json")):
     raise FileNotFoundError(f"{version_dir}: no dataset_info.json, not a built TFDS dataset version folder")
   builder = tfds.builder_from_directory(version_dir)

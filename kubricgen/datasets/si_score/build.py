@@ -48,6 +48,22 @@ def quiet_tfds() -> None:
   tfds.disable_progress_bar()
 
 
+def deterministic_serialization() -> None:
+  """Make TFDS serialise tf.train.Examples with a fixed map order.
+
+  TFDS calls `SerializeToString()`, whose map-field order varies from process to process, so the same examples
+  would give different file bytes on every run. Byte-identical reruns are a promise of this project, so the
+  serializer is switched to `deterministic=True` (the bytes stay a valid tf.train.Example).
+  """
+  from tensorflow_datasets.core import example_serializer  # pylint: disable=import-outside-toplevel
+  serializer = example_serializer.ExampleSerializer
+  if getattr(serializer, "_kubricgen_deterministic", False):
+    return
+  serializer.serialize_example = lambda self, example: self.get_tf_example(example).SerializeToString(
+      deterministic=True)
+  serializer._kubricgen_deterministic = True  # pylint: disable=protected-access
+
+
 def _convert_to_array_record(version_dir: str) -> None:
   from tensorflow_datasets.scripts.cli import convert_format_utils  # pylint: disable=import-outside-toplevel
   convert_format_utils.convert_dataset(out_dir=None, out_file_format="array_record", dataset_version_dir=version_dir,
@@ -88,6 +104,7 @@ def build_config(config: str, generator: Generator, data_dir: str, overwrite: bo
   if config not in CONFIG_NAMES:
     raise ValueError(f"unknown si_score config {config!r}; expected one of {list(CONFIG_NAMES)}")
   quiet_tfds()
+  deterministic_serialization()
   version = str(Builder.VERSION)
   final = os.path.join(data_dir, NAME, config, version)
   if os.path.isfile(os.path.join(final, "dataset_info.json")) and not overwrite:
@@ -98,28 +115,23 @@ def build_config(config: str, generator: Generator, data_dir: str, overwrite: bo
     start = time.perf_counter()
     summary = None
     try:
-      job_cache = download_config = None
+      job_cache = None
       if beam_args is not None:
-        import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
-        from beam_jobs import options  # pylint: disable=import-outside-toplevel
         from beam_jobs.cache import JobCache  # pylint: disable=import-outside-toplevel
         job_cache = JobCache(os.path.join(cache_dir or data_dir, "jobs"),
                              f"{config}|{generator.fingerprint()}").prepare()
-        download_config = tfds.download.DownloadConfig(beam_options=options.pipeline_options(beam_args))
       builder = Builder(config=config, data_dir=staging, file_format="tfrecord", generator=generator,
-                        progress=progress, job_cache=job_cache, executor_settings=executor_settings)
-      if job_cache is None:
-        builder.download_and_prepare()
-      else:
+                        progress=progress, job_cache=job_cache)
+      if job_cache is not None:
         from beam_jobs import options, summary as job_summary  # pylint: disable=import-outside-toplevel
-        from beam_jobs.pipeline import ProgressMonitor  # pylint: disable=import-outside-toplevel
+        from beam_jobs.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
         jobs = builder.jobs()
-        builder._render_cutouts(jobs)  # pylint: disable=protected-access  (with its own bar, before workers start)
-        with ProgressMonitor(job_cache, jobs, f"{NAME}/{config}", enabled=progress):
-          builder.download_and_prepare(download_config=download_config)
+        builder._render_cutouts(jobs)  # pylint: disable=protected-access  (once, before workers start)
+        run_jobs(jobs, generator.examples, job_cache, beam_args, executor_settings, f"{NAME}/{config}", progress)
         keys = {job.key for job in jobs}
         summary = job_summary.job_summary([r for r in job_cache.all_stats() if r["key"] in keys],
                                           time.perf_counter() - start, options.runner_name(beam_args))
+      builder.download_and_prepare()
       staged = os.path.join(staging, NAME, config, version)
       _convert_to_array_record(staged)
       examples = sum(split.num_examples for split in builder.info.splits.values())

@@ -41,14 +41,12 @@ class Builder(tfds.core.GeneratorBasedBuilder):
       for name in CONFIG_NAMES
   ]
 
-  def __init__(self, *, generator: Generator | None = None, progress: bool = True, job_cache=None,
-               executor_settings=None, **kwargs):
-    """`job_cache` (a beam_jobs JobCache) switches generation to the Beam pipeline (runner from the
-    DownloadConfig's beam_options); without it examples are generated in this process."""
+  def __init__(self, *, generator: Generator | None = None, progress: bool = True, job_cache=None, **kwargs):
+    """`job_cache` (a beam_jobs JobCache filled by beam_jobs.pipeline.run_jobs) makes the builder write the cached
+    job results; without it examples are generated in this process."""
     self._custom_generator = generator  # set first: TFDS calls _info() from its __init__
     self._progress = progress
     self._job_cache = job_cache
-    self._executor_settings = executor_settings
     super().__init__(**kwargs)
 
   @property
@@ -112,9 +110,16 @@ class Builder(tfds.core.GeneratorBasedBuilder):
 
   def _generate_examples(self, jobs):
     if self._job_cache is not None:
-      from beam_jobs.pipeline import GenerateExamples  # pylint: disable=import-outside-toplevel
-      return GenerateExamples(jobs, self._generator.examples, self._job_cache, self._executor_settings)
+      return self._generate_from_cache(jobs)
     return self._generate_in_process(jobs)
+
+  def _generate_from_cache(self, jobs):
+    """Examples of jobs already run by the Beam job pipeline (beam_jobs.pipeline.run_jobs), in job order."""
+    for job in jobs:
+      examples = self._job_cache.load(job.key)
+      if examples is None:
+        raise RuntimeError(f"job {job.key} has no cached result: run the job pipeline first")
+      yield from examples
 
   def _generate_in_process(self, jobs):
     from tqdm.auto import tqdm  # pylint: disable=import-outside-toplevel
