@@ -81,14 +81,30 @@ class RunJobs(beam.PTransform):
             | "RunJobs" >> beam.ParDo(_RunJob(self.make_examples, self.cache, self.settings)))
 
 
+class DryRun(Exception):
+  """`--dry_run`: the job graph was built (and, for Dataflow, the job description) but nothing ran."""
+
+  def __init__(self, result):
+    super().__init__("dry run: the pipeline was built but not run")
+    self.result = result
+
+
 def run_jobs(jobs: Sequence[Any], make_examples: Callable, cache: JobCache, beam_args: list[str] | None,
              settings: ExecutorSettings | None = None, description: str = "jobs", progress: bool = True) -> None:
-  """Run every job not yet in `cache` on the Beam runner named by `beam_args`, then check that all are cached."""
+  """Run every job not yet in `cache` on the Beam runner named by `beam_args`, then check that all are cached.
+
+  With Beam's `--dry_run` the graph is built (Dataflow: the job request too, without submitting) and DryRun is
+  raised carrying the pipeline result.
+  """
+  from apache_beam.options.pipeline_options import TestOptions  # pylint: disable=import-outside-toplevel
   from beam_jobs import options  # pylint: disable=import-outside-toplevel
   pipeline_options = options.pipeline_options(beam_args)
+  pipeline = beam.Pipeline(options=pipeline_options)
+  _ = pipeline | "Jobs" >> RunJobs(jobs, make_examples, cache, settings)
+  if pipeline_options.view_as(TestOptions).dry_run:
+    raise DryRun(pipeline.run())
   with ProgressMonitor(cache, jobs, description, enabled=progress):
-    with beam.Pipeline(options=pipeline_options) as pipeline:
-      _ = pipeline | "Jobs" >> RunJobs(jobs, make_examples, cache, settings)
+    pipeline.run().wait_until_finish()
   missing = [job.key for job in jobs if not cache.has(job.key)]
   if missing:
     raise RuntimeError(f"the {options.runner_name(beam_args)} pipeline finished but {len(missing)} of {len(jobs)} "

@@ -115,9 +115,14 @@ def main():
   executor = ExecutorSettings(timeout_s=flags.job_timeout, retries=flags.retries,
                               jobs_per_process=flags.jobs_per_process)
   os.makedirs(flags.preview_dir, exist_ok=True)
+  from beam_jobs.pipeline import DryRun  # pylint: disable=import-outside-toplevel
   for config in configs:
-    result = build.build([config], per_config[config], data_dir=data_dir, overwrite=flags.overwrite,
-                         cache_dir=flags.cache_dir, beam_args=beam_args, executor_settings=executor)[0]
+    try:
+      result = build.build([config], per_config[config], data_dir=data_dir, overwrite=flags.overwrite,
+                           cache_dir=flags.cache_dir, beam_args=beam_args, executor_settings=executor)[0]
+    except DryRun:
+      log.info("si_score/%s: dry run: the pipeline was built and not run (nothing was submitted)", config)
+      continue
     if not result.skipped:
       log.info("si_score/%s: %d examples in %.1f s (%.0f images/s) -> %s", config, result.examples, result.seconds,
                result.examples / max(result.seconds, 1e-9), result.path)
