@@ -15,7 +15,7 @@ from kubricgen.datasets.si_score import composite as composite_mode
 from kubricgen.datasets.si_score import cutouts, schema
 from kubricgen.datasets.si_score.specs import Job, Settings
 
-EXAMPLE_FORMAT_VERSION = 1  # bump whenever the bytes of an example would change for the same spec
+EXAMPLE_FORMAT_VERSION = 2  # bump whenever the bytes of an example would change for the same spec (2: PNG masks)
 
 
 def default_class_library():

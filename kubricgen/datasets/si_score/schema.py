@@ -1,12 +1,15 @@
 """The one definition of an SI-Score example: TFDS features, and how a rendered example is encoded into them.
 
-Images are stored as JPEG (quality 95, as the original release) and masks as PNG; both are encoded with Pillow and
-handed to TFDS as bytes, which skips TFDS's much slower TensorFlow encoder.
+Images are stored as JPEG (quality 95, as the original release, encoded with Pillow) and masks as 8-bit greyscale
+PNG (written directly, see `encode_png`); both are handed to TFDS as bytes, which skips TFDS's much slower TensorFlow
+encoder.
 """
 from __future__ import annotations
 
 import hashlib
 import io
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -47,10 +50,28 @@ def encode_jpeg(image: np.ndarray) -> bytes:
   return buffer.getvalue()
 
 
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+  return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_END = _png_chunk(b"IEND", b"")
+
+
 def encode_png(mask: np.ndarray) -> bytes:
-  buffer = io.BytesIO()
-  Image.fromarray(mask[..., 0]).save(buffer, format="PNG", compress_level=1)
-  return buffer.getvalue()
+  """An (H, W, 1) or (H, W) uint8 mask as an 8-bit greyscale PNG: rows unfiltered, one IDAT, zlib level 1.
+
+  Written directly because Pillow's PNG encoder takes ~3x longer on these mostly empty masks (0.18 vs 0.05 ms at
+  224 px) and makes larger files; every PNG decoder reads back exactly the same pixels."""
+  if mask.dtype != np.uint8 or not (mask.ndim == 2 or (mask.ndim == 3 and mask.shape[2] == 1)):
+    raise ValueError(f"a mask must be (H, W[, 1]) uint8, got {mask.shape} {mask.dtype}")
+  plane = mask.reshape(mask.shape[:2])
+  height, width = plane.shape
+  rows = np.zeros((height, width + 1), np.uint8)  # a leading 0 on each row: filter type None
+  rows[:, 1:] = plane
+  header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale, no interlace
+  return (_PNG_SIGNATURE + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
+          + _PNG_END)
 
 
 def example(spec, image: np.ndarray, mask: np.ndarray, pct_inside: float, imagenet_label: int | None) -> dict:
