@@ -21,7 +21,7 @@ def test_every_third_party_import_of_the_package_is_a_declared_dependency():
               for deps in pyproject()["project"]["optional-dependencies"].values() for d in deps}
   distributions = metadata.packages_distributions()
   imported = set()
-  for folder, _, files in os.walk(os.path.join(ROOT, "kubricgen")):
+  for folder, _, files in [w for package in ("kubricgen", "beam_jobs") for w in os.walk(os.path.join(ROOT, package))]:
     for name in files:
       if name.endswith(".py"):
         tree = ast.parse(open(os.path.join(folder, name), encoding="utf-8").read())
@@ -30,7 +30,7 @@ def test_every_third_party_import_of_the_package_is_a_declared_dependency():
             imported |= {a.name.split(".")[0] for a in node.names}
           elif isinstance(node, ast.ImportFrom) and node.level == 0:
             imported.add(node.module.split(".")[0])
-  third_party = {m for m in imported if m not in sys.stdlib_module_names and m != "kubricgen"}
+  third_party = {m for m in imported if m not in sys.stdlib_module_names and m not in ("kubricgen", "beam_jobs")}
   for module in sorted(third_party):
     names = {d.lower().replace("_", "-") for d in distributions.get(module, [module])}
     assert names & (declared | optional), f"{module} is imported but not declared in pyproject.toml"
@@ -39,7 +39,12 @@ def test_every_third_party_import_of_the_package_is_a_declared_dependency():
 def test_dockerfile_installs_the_package_from_this_pyproject():
   text = open(os.path.join(ROOT, "Dockerfile"), encoding="utf-8").read()
   assert re.search(r"^FROM python:3\.11", text, re.M)
-  assert "COPY pyproject.toml" in text and "COPY kubricgen" in text
+  entrypoint = open(os.path.join(ROOT, "docker-entrypoint.sh"), encoding="utf-8").read()
+  assert "/opt/apache/beam/boot" in entrypoint and 'exec "$@"' in entrypoint
+  assert "COPY pyproject.toml" in text and "COPY kubricgen" in text and "COPY beam_jobs" in text
+  assert re.search(r"^FROM apache/beam_python3\.11_sdk:\$\{BEAM_VERSION\}", text, re.M)
+  beam_pin = re.search(r'"apache-beam\[[^]]*\]==([0-9.]+)"', open(os.path.join(ROOT, "pyproject.toml")).read())
+  assert f"ARG BEAM_VERSION={beam_pin.group(1)}" in text  # the worker boot matches the installed SDK
   installs = re.findall(r"pip install[^\n]*", text)
   assert installs == ["pip install --no-cache-dir ."], installs  # one install, from pyproject, no side lists
   assert not re.search(r"requirements.*\.txt", text)
