@@ -73,6 +73,7 @@ def _script_line(error: BaseException, script: str) -> str:
 # Subcommands beside `render`: name -> module with HELP and run(argv, fail) -> exit code (imported when used).
 COMMANDS = {
     "verify": "kubricgen.cli.verify_command",
+    "assets": "kubricgen.cli.assets_command",
 }
 
 

@@ -1,0 +1,23 @@
+"""Assets: where scene objects and backgrounds come from, checked and cached, with nothing downloaded at run time
+unless a manifest says gs://.
+
+    from kubricgen.assets import ClassLibrary, BackgroundLibrary, AssetSource
+    lib = ClassLibrary.default()                 # bundled classes, ImageNet indices, train/test instance split
+    obj = lib.create("teapot_porcelain")         # a normalised kb object (largest half-extent 1), asset_id set
+    kubasic = ProceduralSource.kubasic()          # Kubric's KuBasic shapes
+    ducks = ManifestSource.pybullet_data()        # meshes shipped in pybullet_data, checksummed
+    mine = ManifestSource.from_manifest("gs://bucket/assets/manifest.json")
+
+Modules: `manifest` (format and validation), `integrity` (checksums, safe paths and archives), `fetch` (local and
+gs:// files), `storage` (gs:// client), `prepare` (normalised meshes, collision, mass; cached), `shapes` (procedural
+generators), `sources` (AssetSource and its kinds), `classes` (class library), `backgrounds`, `importer` (user
+folders -> manifest), `preview` (thumbnails and contact sheets).
+"""
+from kubricgen.assets.backgrounds import BackgroundLibrary
+from kubricgen.assets.classes import ClassInfo, ClassLibrary
+from kubricgen.assets.errors import AssetError, IntegrityError, ManifestError, StorageError, UnknownAssetError
+from kubricgen.assets.sources import AssetInfo, AssetSource, FolderSource, ManifestSource, ProceduralSource
+
+__all__ = ["AssetError", "AssetInfo", "AssetSource", "BackgroundLibrary", "ClassInfo", "ClassLibrary",
+           "FolderSource", "IntegrityError", "ManifestError", "ManifestSource", "ProceduralSource", "StorageError",
+           "UnknownAssetError"]

@@ -1,0 +1,79 @@
+"""The class library for classification datasets: classes (with ImageNet-1k indices), their instances, and a
+deterministic held-out split of instances per class.
+
+`ClassLibrary.default()` reads the bundled `classes` manifest (procedural shapes and pybullet_data meshes; nothing is
+downloaded). Any manifest whose assets carry class names works the same way (`ClassLibrary.from_manifest`).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from kubricgen.assets.errors import AssetError, ManifestError
+from kubricgen.assets.sources import AssetInfo, ManifestSource
+
+SPLITS = ("train", "test")
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassInfo:
+  name: str
+  imagenet_index: int | None = None
+
+
+class ClassLibrary:
+  """Classes and instances of one manifest; `create(asset_id)` builds a normalised scene object."""
+
+  def __init__(self, source: ManifestSource):
+    self.source = source
+    self._split = source.splits()
+    indices: dict[str, int | None] = {}
+    for info in source.infos:
+      if info.class_name in indices and indices[info.class_name] != info.imagenet_index:
+        raise ManifestError(f"manifest {source.manifest.location}: class {info.class_name!r} has two ImageNet "
+                            f"indices ({indices[info.class_name]} and {info.imagenet_index})")
+      indices[info.class_name] = info.imagenet_index
+    self._classes = [ClassInfo(name, indices[name]) for name in sorted(indices)]
+    self._instances = [dataclasses.replace(info, split=self._split[info.id]) for info in source.infos]
+
+  @classmethod
+  def default(cls) -> "ClassLibrary":
+    """The bundled class library (no download)."""
+    return cls(ManifestSource.bundled("classes"))
+
+  @classmethod
+  def from_manifest(cls, location) -> "ClassLibrary":
+    return cls(ManifestSource.from_manifest(location))
+
+  @property
+  def classes(self) -> list[ClassInfo]:
+    """Every class, sorted by name."""
+    return list(self._classes)
+
+  @property
+  def class_names(self) -> list[str]:
+    return [c.name for c in self._classes]
+
+  def class_info(self, class_name: str) -> ClassInfo:
+    for info in self._classes:
+      if info.name == class_name:
+        return info
+    raise AssetError(f"unknown class {class_name!r}; known: {self.class_names}")
+
+  def instances(self, split: str | None = None, class_name: str | None = None) -> list[AssetInfo]:
+    """Instances (AssetInfo with `split` set), optionally of one split ("train"/"test") and/or one class."""
+    if split is not None and split not in SPLITS:
+      raise AssetError(f"unknown split {split!r}; expected one of {list(SPLITS)} or None")
+    if class_name is not None:
+      self.class_info(class_name)
+    return [info for info in self._instances
+            if (split is None or info.split == split) and (class_name is None or info.class_name == class_name)]
+
+  def split_of(self, asset_id: str) -> str:
+    self.source.info(asset_id)
+    return self._split[asset_id]
+
+  def create(self, asset_id: str, **overrides):
+    """A scene object (FileBasedObject or primitive) with its material, normalised to half-extent 1, asset_id set."""
+    obj = self.source.create(asset_id, **overrides)
+    obj.metadata["split"] = self._split[asset_id]
+    return obj

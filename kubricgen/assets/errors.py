@@ -1,0 +1,25 @@
+"""Errors raised by the asset library: each names the manifest, asset or file at fault in one line."""
+from __future__ import annotations
+
+
+class AssetError(ValueError):
+  """Base class: anything wrong with an asset, a manifest, its files or where they are stored."""
+
+
+class ManifestError(AssetError):
+  """A manifest that does not follow the schema (missing field, wrong type, duplicate id, unsafe path)."""
+
+
+class IntegrityError(AssetError):
+  """A file that is missing, has the wrong size or sha256, or an archive entry that escapes its folder."""
+
+
+class StorageError(AssetError):
+  """Remote storage (gs://) that cannot be reached or does not hold the object, after bounded retries."""
+
+
+class UnknownAssetError(AssetError, KeyError):
+  """An asset id that the source does not hold."""
+
+  def __str__(self) -> str:  # KeyError would quote the message
+    return str(self.args[0]) if self.args else ""

@@ -1,0 +1,144 @@
+"""gs:// access for manifests and asset files (google-cloud-storage), with bounded retries and clear errors.
+
+`STORAGE_EMULATOR_HOST=http://HOST:PORT` points the client at an emulator (anonymous credentials); otherwise it uses
+the default Google credentials, or anonymous access for public buckets when none are configured. Transient failures
+(connection refused, timeouts, 5xx, 429) are retried `retries` times with exponential backoff and then reported as
+one `StorageError` naming the URL and the endpoint; a missing object fails at once.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import pathlib
+import threading
+import time
+
+from kubricgen.assets import atomic
+from kubricgen.assets.errors import StorageError
+
+log = logging.getLogger(__name__)
+DEFAULT_RETRIES = 3
+DEFAULT_BACKOFF_S = 0.25
+DEFAULT_TIMEOUT_S = 10.0
+
+
+def split_url(url: str) -> tuple[str, str]:
+  """'gs://bucket/a/b' -> ('bucket', 'a/b')."""
+  if not url.startswith("gs://"):
+    raise StorageError(f"{url}: not a gs:// URL")
+  bucket, _, name = url[len("gs://"):].partition("/")
+  if not bucket:
+    raise StorageError(f"{url}: no bucket name")
+  return bucket, name
+
+
+def join(url: str, relative: str) -> str:
+  return url.rstrip("/") + "/" + relative
+
+
+def parent(url: str) -> str:
+  bucket, name = split_url(url)
+  head = name.rsplit("/", 1)[0] if "/" in name else ""
+  return f"gs://{bucket}/{head}".rstrip("/")
+
+
+class GcsStorage:
+  """A small gs:// client: read, download, upload, list; thread-safe; one per endpoint."""
+
+  def __init__(self, retries: int = DEFAULT_RETRIES, backoff_s: float = DEFAULT_BACKOFF_S,
+               timeout_s: float = DEFAULT_TIMEOUT_S):
+    self.retries, self.backoff_s, self.timeout_s = retries, backoff_s, timeout_s
+    self.endpoint = os.environ.get("STORAGE_EMULATOR_HOST") or "https://storage.googleapis.com"
+    self._client = None
+    self._lock = threading.Lock()
+
+  def client(self):
+    with self._lock:
+      if self._client is None:
+        try:
+          from google.cloud import storage  # pylint: disable=import-outside-toplevel
+        except ImportError:
+          raise StorageError("gs:// needs google-cloud-storage: pip install google-cloud-storage") from None
+        if os.environ.get("STORAGE_EMULATOR_HOST"):
+          from google.auth.credentials import AnonymousCredentials  # pylint: disable=import-outside-toplevel
+          self._client = storage.Client(project=os.environ.get("GOOGLE_CLOUD_PROJECT", "kubricgen"),
+                                        credentials=AnonymousCredentials())
+        else:
+          import google.auth.exceptions  # pylint: disable=import-outside-toplevel
+          try:
+            self._client = storage.Client()
+          except google.auth.exceptions.DefaultCredentialsError:
+            self._client = storage.Client.create_anonymous_client()
+      return self._client
+
+  def _call(self, url: str, action: str, function):
+    """Run `function()` with bounded retries on transient errors; map failures to StorageError."""
+    from google.api_core import exceptions  # pylint: disable=import-outside-toplevel
+    import requests  # pylint: disable=import-outside-toplevel
+    transient = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, exceptions.ServerError,
+                 exceptions.TooManyRequests, ConnectionError, TimeoutError)
+    last = None
+    for attempt in range(self.retries + 1):
+      try:
+        return function()
+      except exceptions.NotFound:
+        raise StorageError(f"{url}: not found ({action})") from None
+      except exceptions.Forbidden as error:
+        raise StorageError(f"{url}: access denied ({action}): {error.message}") from None
+      except transient as error:
+        last = error
+        if attempt < self.retries:
+          delay = self.backoff_s * 2 ** attempt
+          log.debug("%s %s failed (%s); retry in %.2f s", action, url, error, delay)
+          time.sleep(delay)
+    reason = type(last).__name__ if last is not None else "unknown error"
+    raise StorageError(f"{url}: cannot {action}: storage at {self.endpoint} unreachable after "
+                       f"{self.retries + 1} attempts ({reason})")
+
+  def _blob(self, url: str):
+    bucket, name = split_url(url)
+    if not name:
+      raise StorageError(f"{url}: names a bucket, not an object")
+    return self.client().bucket(bucket).blob(name)
+
+  def read_bytes(self, url: str) -> bytes:
+    blob = self._blob(url)
+    return self._call(url, "read", lambda: blob.download_as_bytes(timeout=self.timeout_s, retry=None))
+
+  def download(self, url: str, path) -> pathlib.Path:
+    """Download to `path` atomically (the file appears complete or not at all)."""
+    return atomic.write_bytes(path, self.read_bytes(url))
+
+  def upload(self, data: bytes, url: str) -> None:
+    blob = self._blob(url)
+    self._call(url, "upload", lambda: blob.upload_from_string(data, timeout=self.timeout_s, retry=None))
+
+  def upload_file(self, path, url: str) -> None:
+    self.upload(pathlib.Path(path).read_bytes(), url)
+
+  def list(self, prefix_url: str) -> list[str]:
+    """gs:// URLs of the objects under a prefix (recursively)."""
+    bucket, prefix = split_url(prefix_url)
+    prefix = prefix.rstrip("/") + "/" if prefix else ""
+    client = self.client()
+    names = self._call(prefix_url, "list", lambda: [b.name for b in client.list_blobs(
+        bucket, prefix=prefix, timeout=self.timeout_s, retry=None)])
+    return [f"gs://{bucket}/{name}" for name in sorted(names)]
+
+  def create_bucket(self, name: str) -> None:
+    client = self.client()
+    self._call(f"gs://{name}", "create bucket", lambda: client.create_bucket(name, timeout=self.timeout_s,
+                                                                             retry=None))
+
+
+_default: GcsStorage | None = None
+_default_endpoint: str | None = None
+
+
+def default_storage() -> GcsStorage:
+  """A shared client for the current endpoint ($STORAGE_EMULATOR_HOST changes give a new one)."""
+  global _default, _default_endpoint  # pylint: disable=global-statement
+  endpoint = os.environ.get("STORAGE_EMULATOR_HOST")
+  if _default is None or endpoint != _default_endpoint:
+    _default, _default_endpoint = GcsStorage(), endpoint
+  return _default

@@ -1,0 +1,86 @@
+"""The bundled class library: classes with ImageNet indices, >= 3 distinct instances each, a deterministic split."""
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+import kubricgen as kb
+from kubricgen.assets import AssetError, ClassLibrary, ManifestSource, UnknownAssetError
+
+
+@pytest.fixture(scope="module")
+def library():
+  return ClassLibrary.default()
+
+
+def test_at_least_twelve_classes_sorted_each_with_three_instances(library):
+  names = [c.name for c in library.classes]
+  assert len(names) >= 12 and names == sorted(names)
+  for info in library.classes:
+    instances = library.instances(class_name=info.name)
+    assert len(instances) >= 3, info.name
+    assert all(i.class_name == info.name and i.imagenet_index == info.imagenet_index for i in instances)
+
+
+def imagenet_names():
+  spec = importlib.util.find_spec("tensorflow_datasets")
+  if spec is None:
+    pytest.skip("tensorflow_datasets (which holds the ImageNet label list) is not installed")
+  path = os.path.join(os.path.dirname(spec.origin), "datasets", "imagenet2012", "labels.txt")
+  if not os.path.exists(path):
+    pytest.skip("no imagenet2012 label list in this tensorflow_datasets")
+  spec = importlib.util.spec_from_file_location(
+      "siscore_labels", os.path.join(os.path.dirname(spec.origin), "datasets", "siscore", "labels.py"))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.IMAGENET_LABELS_LIST
+
+
+def test_imagenet_indices_name_the_class(library):
+  names = imagenet_names()
+  for info in library.classes:
+    assert info.imagenet_index is not None, info.name
+    words = info.name.replace("dining table", "dining table").split()
+    label = names[info.imagenet_index].lower()
+    assert words[-1].rstrip("s") in label or info.name.split()[0] in label, (info.name, label)
+
+
+def test_split_is_deterministic_disjoint_and_covers_every_class(library):
+  train, test = library.instances("train"), library.instances("test")
+  assert {i.id for i in train}.isdisjoint({i.id for i in test})
+  assert len(train) + len(test) == len(library.instances())
+  for info in library.classes:
+    assert library.instances("test", info.name) and library.instances("train", info.name), info.name
+  again = ClassLibrary(ManifestSource.bundled("classes"))
+  assert [(i.id, i.split) for i in again.instances()] == [(i.id, i.split) for i in library.instances()]
+  with pytest.raises(AssetError, match="unknown split"):
+    library.instances("validation")
+  with pytest.raises(AssetError, match="unknown class"):
+    library.instances(class_name="unicorn")
+
+
+def test_instances_of_a_class_are_visually_distinct(library):
+  """Each instance differs from the others of its class in geometry, parameters or material."""
+  for info in library.classes:
+    signatures = set()
+    for instance in library.instances(class_name=info.name):
+      entry = library.source.entry(instance.id)
+      signatures.add(repr((entry.generator, sorted(entry.params.items()), sorted(entry.material.items()),
+                           entry.render_file)))
+    assert len(signatures) == len(library.instances(class_name=info.name)), info.name
+
+
+@pytest.mark.parametrize("asset_id", ["teapot_porcelain", "teddy_brown", "soccerball_pybullet", "banana_green",
+                                      "table_pybullet", "dumbbell_hex"])
+def test_create_gives_a_normalised_object_with_material_and_asset_id(library, asset_id):
+  obj = library.create(asset_id, position=(0, 0, 1))
+  assert isinstance(obj, kb.PhysicalObject) and obj.asset_id == asset_id
+  low, high = obj.bounds
+  assert np.max((high - low) / 2) == pytest.approx(1.0, abs=1e-5)
+  assert np.allclose((high + low) / 2, 0, atol=1e-5)
+  assert isinstance(obj.material, kb.PrincipledBSDFMaterial)
+  assert obj.metadata["class_name"] == library.source.info(asset_id).class_name
+  assert obj.metadata["split"] in ("train", "test") and obj.mass > 0
+  with pytest.raises(UnknownAssetError):
+    library.create("no_such_instance")
