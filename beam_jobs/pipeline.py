@@ -96,8 +96,10 @@ def run_jobs(jobs: Sequence[Any], make_examples: Callable, cache: JobCache, beam
   With Beam's `--dry_run` the graph is built (Dataflow: the job request too, without submitting) and DryRun is
   raised carrying the pipeline result.
   """
+  import logging  # pylint: disable=import-outside-toplevel
   from apache_beam.options.pipeline_options import TestOptions  # pylint: disable=import-outside-toplevel
   from beam_jobs import options  # pylint: disable=import-outside-toplevel
+  logging.getLogger("apache_beam").setLevel(logging.WARNING)  # worker start/stop chatter; progress says enough
   pipeline_options = options.pipeline_options(beam_args)
   pipeline = beam.Pipeline(options=pipeline_options)
   _ = pipeline | "Jobs" >> RunJobs(jobs, make_examples, cache, settings)

@@ -31,14 +31,15 @@ class Settings:
   test_instances_per_class: int | None = 1  # None = every test instance
   backgrounds_per_instance: int = 2
   train_examples: int = 2000
-  train_poses_per_instance: int = 4
+  train_poses_per_instance: int = 2
   train_distribution: factors.TrainDistribution = factors.TrainDistribution()
   visibility_thresholds: tuple[tuple[str, float], ...] = ()  # overrides of the subsets' paper thresholds
   seed: int = 0
   samples: int = 16
   cutout_resolution: int | None = None  # default: 2 x resolution
   classes: tuple[str, ...] | None = None  # None = every class of the library
-  job_size: int = 512  # specs per job
+  job_size: int = 4096  # specs per job: one job per (instance, pose) in every paper subset, so a cut-out is
+  # rendered by one worker only
 
   def __post_init__(self):
     if self.mode not in ("composite", "full3d"):
