@@ -24,6 +24,7 @@ COPY assets ./assets
 RUN pip install --no-cache-dir .
 
 COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
-ENV KUBRICGEN_DEVICE=auto
+ENV KUBRICGEN_DEVICE=auto \
+    KUBRICGEN_ASSETS_DIR=/work/assets
 ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
 CMD ["kubricgen", "--help"]
