@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import time
+from typing import Iterator
 
 from kubricgen.datasets.si_score.generate import Generator
 from kubricgen.datasets.si_score.si_score_dataset_builder import CONFIG_NAMES, Builder
@@ -64,10 +65,40 @@ def deterministic_serialization() -> None:
   serializer._kubricgen_deterministic = True  # pylint: disable=protected-access
 
 
+def _tfrecord_records(path) -> Iterator[bytes]:
+  """The records of a tfrecord file, read by TensorFlow's C++ reader (every record's CRC is checked) without
+  tf.data's per-element cost (~0.25 ms a record in eager mode, against ~0.05 ms here)."""
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  logger = tf.get_logger()
+  level = logger.level
+  logger.setLevel(logging.ERROR)  # the iterator is tf.compat.v1 and says so once
+  try:
+    records = tf.compat.v1.io.tf_record_iterator(os.fspath(path))
+  finally:
+    logger.setLevel(level)
+  yield from records
+
+
 def _convert_to_array_record(version_dir: str) -> None:
+  """Add an array_record copy of every tfrecord shard and list the format in dataset_info.json, as TFDS's converter
+  (`tfds convert_format`) does, with the records copied byte for byte through a faster reader."""
+  from etils import epath  # pylint: disable=import-outside-toplevel
+  from tensorflow_datasets.core import dataset_info as dataset_info_lib  # pylint: disable=import-outside-toplevel
+  from tensorflow_datasets.core import file_adapters  # pylint: disable=import-outside-toplevel
+  from tensorflow_datasets.core.utils import py_utils  # pylint: disable=import-outside-toplevel
   from tensorflow_datasets.scripts.cli import convert_format_utils  # pylint: disable=import-outside-toplevel
-  convert_format_utils.convert_dataset(out_dir=None, out_file_format="array_record", dataset_version_dir=version_dir,
-                                       num_workers=1)
+  path = epath.Path(version_dir)
+  info = dataset_info_lib.read_proto_from_builder_dir(path)
+  config = convert_format_utils.ConvertConfig(out_file_format=file_adapters.FileFormat.ARRAY_RECORD,
+                                              fail_on_error=True, num_workers=1)
+  for shard in convert_format_utils.get_all_shard_instructions(info=info, in_path=path, out_path=path,
+                                                               convert_config=config):
+    if shard.config.in_file_format != file_adapters.FileFormat.TFRECORD:
+      raise ValueError(f"{version_dir}: expected tfrecord shards, found {shard.config.in_file_format.value}")
+    with py_utils.incomplete_file(shard.out_path) as temporary:
+      shard.config.out_file_adapter.write_examples(temporary, enumerate(_tfrecord_records(shard.in_path)))
+  convert_format_utils.convert_metadata(in_dir=path, info=info, out_path=path,
+                                        convert_config=config.with_in_file_format(info.file_format))
 
 
 @contextlib.contextmanager
