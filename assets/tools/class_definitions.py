@@ -16,8 +16,9 @@ def proc(asset_id, class_name, imagenet_index, generator, scale, params=None, ma
 
 def mesh(asset_id, class_name, imagenet_index, render, files, scale, up_axis="+z", collision=None, texture=None,
          material=None, density=600.0):
+  """`scale` here is the real half-extent in metres; make_manifests.py turns it into the factor on file units."""
   entry = {"id": asset_id, "kind": "mesh", "class_name": class_name, "imagenet_index": imagenet_index,
-           "license": PYBULLET, "files": files, "render_file": render, "units": "m", "scale": scale,
+           "license": PYBULLET, "files": files, "render_file": render, "units": "m", "size_m": scale,
            "up_axis": up_axis, "mass_properties": {"density": density}, "material": material or {},
            "metadata": {"origin": "pybullet_data 3.2.7"}}
   if collision:

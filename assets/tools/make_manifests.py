@@ -31,6 +31,15 @@ def file_entry(package_root: str, path: str) -> dict:
   return {"path": path, "sha256": sha256_file(full), "size": os.path.getsize(full)}
 
 
+def file_half_extent(root: str, definition: dict) -> float:
+  """Largest half-extent of a mesh (or URDF's visuals) in file units, after turning its up axis to +Z."""
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  from kubricgen.assets import meshes  # pylint: disable=import-outside-toplevel
+  mesh = meshes.load_mesh(os.path.join(root, definition["render_file"]))
+  vertices = np.asarray(mesh.vertices) @ meshes.up_rotation(definition.get("up_axis", "+z")).T
+  return float(meshes.normalise(vertices)[2])
+
+
 def pybullet_mesh(root, asset_id, class_name, render, files, imagenet_index=None, collision=None, texture=None,
                   up_axis="+z", scale=1.0, material=None, metadata=None, license=PYBULLET_LICENSE):
   entry = {"id": asset_id, "kind": "mesh", "class_name": class_name, "imagenet_index": imagenet_index,
@@ -105,6 +114,7 @@ def classes(root: str) -> dict:
     if definition["kind"] == "mesh":
       files = definition.pop("files")
       definition["files"] = [file_entry(root, f) for f in files]
+      definition["scale"] = round(definition.pop("size_m") / file_half_extent(root, definition), 6)
     assets.append(definition)
   return {"schema": SCHEMA, "version": VERSION, "name": "classes",
           "description": "Bundled class library for classification datasets: ImageNet-1k classes, several visually "

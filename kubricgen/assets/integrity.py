@@ -103,9 +103,10 @@ def _zip_members(archive: zipfile.ZipFile, name: str) -> list[tuple[zipfile.ZipI
       raise IntegrityError(f"{name}: archive entry {info.filename!r} is a link; links are refused")
     if info.is_dir():
       continue
-    if mode and not stat.S_ISREG(mode):
+    relative = check_relative_path(info.filename, f"{name}: archive entry")
+    if stat.S_IFMT(mode) and not stat.S_ISREG(mode):  # many tools store permission bits only: a plain file
       raise IntegrityError(f"{name}: archive entry {info.filename!r} is not a regular file")
-    members.append((info, check_relative_path(info.filename, f"{name}: archive entry")))
+    members.append((info, relative))
   return members
 
 

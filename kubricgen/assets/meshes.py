@@ -215,6 +215,16 @@ def hull(vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
   return np.asarray(shape.vertices), np.asarray(shape.faces)
 
 
+def nearly_convex(vertices: np.ndarray, faces: np.ndarray, ratio: float = 0.98) -> bool:
+  """True for a closed mesh that fills at least `ratio` of its convex hull (V-HACD would return the hull anyway)."""
+  import trimesh  # pylint: disable=import-outside-toplevel
+  mesh = trimesh.Trimesh(vertices, faces, process=True)
+  if not mesh.is_watertight:
+    return False
+  hull_volume = mesh.convex_hull.volume
+  return bool(hull_volume > 0 and abs(mesh.volume) / hull_volume >= ratio)
+
+
 def is_solid(vertices: np.ndarray) -> bool:
   """False for flat or degenerate point sets (a disc, a line), whose hull has no volume."""
   points = np.asarray(vertices, dtype=np.float64)

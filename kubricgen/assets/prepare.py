@@ -79,7 +79,7 @@ def prepare_mesh(entry: AssetEntry, files: dict[str, pathlib.Path], vhacd_resolu
     texture = None
   if entry.collision_file:
     pieces = [((v @ rotation.T - centre) / half, f) for v, f in meshes.read_pieces(files[entry.collision_file])]
-  elif vhacd_resolution:
+  elif vhacd_resolution and not meshes.nearly_convex(vertices, np.asarray(mesh.faces)):
     pieces = meshes.convex_decomposition(vertices, np.asarray(mesh.faces), vhacd_resolution)
   else:
     pieces = [meshes.hull(vertices)]

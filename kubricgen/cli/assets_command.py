@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
   importing.add_argument("--density", type=float, default=1000.0, help="kg/m^3 for mass properties")
   importing.add_argument("--vhacd-resolution", type=int, default=100_000, help="V-HACD voxels (10k..16M)")
   importing.add_argument("--no-thumbnails", action="store_true", help="skip the thumbnail renders")
+  importing.add_argument("--thumbnail-size", type=int, default=128, help="thumbnail size in pixels")
   verify = commands.add_parser("verify", help="check every file of a source against its checksums")
   verify.add_argument("--source", default="classes", help=source_help)
   for sub in (parser, listing, show, preview, importing, verify):
@@ -198,9 +199,12 @@ def _import(args) -> int:
   from kubricgen.assets import importer  # pylint: disable=import-outside-toplevel
   options = importer.ImportOptions(class_name=args.class_name, license=args.license, units=args.units,
                                    scale=args.scale, up_axis=args.up_axis, density=args.density,
-                                   vhacd_resolution=args.vhacd_resolution, thumbnails=not args.no_thumbnails)
-  if args.scale <= 0 or args.density <= 0 or not 10_000 <= args.vhacd_resolution <= 16_000_000:
-    return _fail("import: --scale and --density must be > 0, --vhacd-resolution in 10000..16000000", 2)
+                                   vhacd_resolution=args.vhacd_resolution, thumbnails=not args.no_thumbnails,
+                                   thumbnail_size=args.thumbnail_size)
+  if args.scale <= 0 or args.density <= 0 or not 10_000 <= args.vhacd_resolution <= 16_000_000 or \
+      args.thumbnail_size < 16:
+    return _fail("import: --scale and --density must be > 0, --vhacd-resolution in 10000..16000000, "
+                 "--thumbnail-size >= 16", 2)
   start = time.perf_counter()
   report = importer.import_folder(args.folder, args.out, options, progress=sys.stderr.isatty())
   print(f"{report.manifest}: {len(report.imported)} imported, {len(report.unchanged)} unchanged, "
