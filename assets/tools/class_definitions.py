@@ -15,7 +15,7 @@ def proc(asset_id, class_name, imagenet_index, generator, scale, params=None, ma
 
 
 def mesh(asset_id, class_name, imagenet_index, render, files, scale, up_axis="+z", collision=None, texture=None,
-         material=None, density=600.0):
+         material=None, density=600.0, front_axis=None):
   """`scale` here is the real half-extent in metres; make_manifests.py turns it into the factor on file units."""
   entry = {"id": asset_id, "kind": "mesh", "class_name": class_name, "imagenet_index": imagenet_index,
            "license": PYBULLET, "files": files, "render_file": render, "units": "m", "size_m": scale,
@@ -25,11 +25,13 @@ def mesh(asset_id, class_name, imagenet_index, render, files, scale, up_axis="+z
     entry["collision_file"] = collision
   if texture:
     entry["texture_file"] = texture
+  if front_axis:
+    entry["front_axis"] = front_axis
   return entry
 
 
 TEDDY = dict(render="teddy2_VHACD_CHs.obj", files=["teddy2_VHACD_CHs.obj"], collision="teddy2_VHACD_CHs.obj",
-             up_axis="+y", scale=0.15, density=150.0)
+             up_axis="+y", front_axis="-z", scale=0.15, density=150.0)
 CLASS_ASSETS = [
     # teddy bear (850): the pybullet_data teddy in four furs
     mesh("teddy_brown", "teddy bear", 850, material={"color": [0.5, 0.31, 0.16], "roughness": 0.95}, **TEDDY),
@@ -37,7 +39,7 @@ CLASS_ASSETS = [
     mesh("teddy_cream", "teddy bear", 850, material={"color": [0.92, 0.86, 0.74], "roughness": 0.95}, **TEDDY),
     mesh("teddy_grey", "teddy bear", 850, material={"color": [0.55, 0.53, 0.52], "roughness": 0.95}, **TEDDY),
     # coffee mug (504)
-    mesh("mug_pybullet", "coffee mug", 504, "objects/mug.obj", ["objects/mug.obj"], 0.06,
+    mesh("mug_pybullet", "coffee mug", 504, "objects/mug.obj", ["objects/mug.obj"], 0.06, front_axis="+x",
          material={"color": [0.93, 0.93, 0.9], "roughness": 0.2}, density=900.0),
     proc("mug_red", "coffee mug", 504, "coffee_mug", 0.055,
          {"colors": {"body": "#b3201c", "inside": "#f4f2ee"}}, {"roughness": 0.2}, 900.0),

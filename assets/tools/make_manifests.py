@@ -36,7 +36,8 @@ def file_half_extent(root: str, definition: dict) -> float:
   import numpy as np  # pylint: disable=import-outside-toplevel
   from kubricgen.assets import meshes  # pylint: disable=import-outside-toplevel
   mesh = meshes.load_mesh(os.path.join(root, definition["render_file"]))
-  vertices = np.asarray(mesh.vertices) @ meshes.up_rotation(definition.get("up_axis", "+z")).T
+  vertices = np.asarray(mesh.vertices) @ meshes.orientation(definition.get("up_axis", "+z"),
+                                                             definition.get("front_axis")).T
   return float(meshes.normalise(vertices)[2])
 
 

@@ -32,6 +32,7 @@ class ImportOptions:
   units: str = "m"
   scale: float = 1.0
   up_axis: str = "+z"
+  front_axis: str | None = None     # the file axis that should face -Y
   density: float = prepare.DEFAULT_DENSITY
   vhacd_resolution: int = 100_000
   thumbnails: bool = True
@@ -136,6 +137,7 @@ def _build_asset(asset_id: str, mesh: pathlib.Path, sources: list[pathlib.Path],
                      files=tuple(FileEntry(name, integrity.sha256_file(p), p.stat().st_size)
                                  for name, p in files.items()),
                      render_file=render_name, units=options.units, scale=options.scale, up_axis=options.up_axis,
+                     front_axis=options.front_axis,
                      mass_properties={"density": options.density})
   prepared = prepare.prepare_mesh(entry, files, options.vhacd_resolution)
   target = bundle_root / stem / asset_id
@@ -181,6 +183,8 @@ def import_folder(source, out, options: ImportOptions | None = None, progress: b
   options = options or ImportOptions()
   if options.units not in UNITS:
     raise AssetError(f"import: unknown units {options.units!r}; expected one of {sorted(UNITS)}")
+  if options.front_axis is not None and options.front_axis[1] == options.up_axis[1]:
+    raise AssetError(f"import: front axis {options.front_axis} is parallel to up axis {options.up_axis}")
   source, out = pathlib.Path(source), pathlib.Path(out)
   if source.is_file() and source.name.lower().endswith(ARCHIVE_SUFFIXES):
     folder = _unpack(source)

@@ -26,7 +26,7 @@ UP_AXES = ("+x", "-x", "+y", "-y", "+z", "-z")
 ASSET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 TOP_LEVEL = {"schema", "version", "name", "description", "root", "splits", "assets"}
 ASSET_FIELDS = {"id", "kind", "class_name", "imagenet_index", "license", "files", "archive", "render_file",
-                "collision_file", "texture_file", "thumbnail", "units", "scale", "up_axis", "normalized",
+                "collision_file", "texture_file", "thumbnail", "units", "scale", "up_axis", "front_axis", "normalized",
                 "mass_properties", "generator", "params", "material", "metadata"}
 MATERIAL_FIELDS = {"color", "metallic", "roughness", "specular", "texture_tint"}
 
@@ -58,6 +58,7 @@ class AssetEntry:
   units: str = "m"
   scale: float = 1.0
   up_axis: str = "+z"
+  front_axis: str | None = None   # file axis that should face -Y (towards a default camera); None: keep
   normalized: bool = False
   mass_properties: dict | None = None
   generator: str | None = None
@@ -85,6 +86,8 @@ class AssetEntry:
       out.update(units=self.units, scale=self.scale)
     if self.kind == "mesh":
       out.update(up_axis=self.up_axis, normalized=self.normalized)
+      if self.front_axis is not None:
+        out["front_axis"] = self.front_axis
     for key in ("mass_properties",):
       if getattr(self, key) is not None:
         out[key] = getattr(self, key)
@@ -232,6 +235,13 @@ def _asset(value, index: int, check: _Checker) -> AssetEntry:
   if up_axis not in UP_AXES:
     check.fail(f"{field}.up_axis", f"expected one of {list(UP_AXES)}, got {up_axis!r}")
   kwargs["up_axis"] = up_axis
+  front_axis = value.get("front_axis")
+  if front_axis is not None:
+    if front_axis not in UP_AXES:
+      check.fail(f"{field}.front_axis", f"expected one of {list(UP_AXES)} or null, got {front_axis!r}")
+    if front_axis[1] == up_axis[1]:
+      check.fail(f"{field}.front_axis", f"{front_axis!r} is parallel to up_axis {up_axis!r}")
+    kwargs["front_axis"] = front_axis
   normalized = value.get("normalized", False)
   if not isinstance(normalized, bool):
     check.fail(f"{field}.normalized", f"expected true or false, got {normalized!r}")

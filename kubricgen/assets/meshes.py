@@ -32,6 +32,22 @@ def up_rotation(up_axis: str) -> np.ndarray:
   return table[up_axis]
 
 
+def orientation(up_axis: str, front_axis: str | None = None) -> np.ndarray:
+  """3x3 rotation taking file coordinates to asset coordinates: `up_axis` -> +Z and, if given, `front_axis` -> -Y
+  (the side a default camera sees)."""
+  if front_axis is None:
+    return up_rotation(up_axis)
+  axis = {"x": 0, "y": 1, "z": 2}
+  def unit(name):
+    vector = np.zeros(3)
+    vector[axis[name[1]]] = 1.0 if name[0] == "+" else -1.0
+    return vector
+  z, y = unit(up_axis), -unit(front_axis)
+  if abs(z @ y) > 1e-9:
+    raise AssetError(f"front_axis {front_axis} is parallel to up_axis {up_axis}")
+  return np.stack([np.cross(y, z), y, z])
+
+
 def load_mesh(path, allowed: set | None = None):
   """A trimesh.Trimesh from an OBJ/GLB/STL/PLY file, or the assembled visuals of a URDF file."""
   import trimesh  # pylint: disable=import-outside-toplevel

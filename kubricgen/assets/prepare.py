@@ -59,12 +59,13 @@ def prepare_mesh(entry: AssetEntry, files: dict[str, pathlib.Path], vhacd_resolu
   """Normalise a mesh asset's verified files (OBJ/GLB/STL/PLY or a URDF's visuals) into the cache."""
   key = _key({"kind": "mesh", "files": sorted((f.path, f.sha256) for f in entry.files), "render": entry.render_file,
               "collision": entry.collision_file, "texture": entry.texture_file, "up": entry.up_axis,
+              "front": entry.front_axis,
               "units": entry.units, "scale": entry.scale, "vhacd": vhacd_resolution})
   folder = locations.cache_dir() / "derived" / key
   if (folder / "info.json").exists():
     return _load(folder)
   mesh = meshes.load_mesh(files[entry.render_file], allowed=set(p.resolve() for p in files.values()))
-  rotation = meshes.up_rotation(entry.up_axis)
+  rotation = meshes.orientation(entry.up_axis, entry.front_axis)
   vertices, centre, half = meshes.normalise(np.asarray(mesh.vertices) @ rotation.T)
   size_m = half * entry.scale * UNITS[entry.units]
   uv = meshes.uv_of(mesh)

@@ -57,7 +57,10 @@ def _parser() -> argparse.ArgumentParser:
   importing.add_argument("--license", default="unknown", help="license recorded for every asset")
   importing.add_argument("--units", default="m", choices=("m", "cm", "mm", "in"), help="units of the files")
   importing.add_argument("--scale", type=float, default=1.0, help="extra factor on the file's coordinates")
-  importing.add_argument("--up-axis", default="+z", choices=("+x", "-x", "+y", "-y", "+z", "-z"))
+  importing.add_argument("--up-axis", default="+z", choices=("+x", "-x", "+y", "-y", "+z", "-z"),
+                         help="the files' up axis (turned to +Z)")
+  importing.add_argument("--front-axis", choices=("+x", "-x", "+y", "-y", "+z", "-z"),
+                         help="the files' axis that should face -Y (the default camera)")
   importing.add_argument("--density", type=float, default=1000.0, help="kg/m^3 for mass properties")
   importing.add_argument("--vhacd-resolution", type=int, default=100_000, help="V-HACD voxels (10k..16M)")
   importing.add_argument("--no-thumbnails", action="store_true", help="skip the thumbnail renders")
@@ -198,7 +201,8 @@ def _preview(args) -> int:
 def _import(args) -> int:
   from kubricgen.assets import importer  # pylint: disable=import-outside-toplevel
   options = importer.ImportOptions(class_name=args.class_name, license=args.license, units=args.units,
-                                   scale=args.scale, up_axis=args.up_axis, density=args.density,
+                                   scale=args.scale, up_axis=args.up_axis, front_axis=args.front_axis,
+                                   density=args.density,
                                    vhacd_resolution=args.vhacd_resolution, thumbnails=not args.no_thumbnails,
                                    thumbnail_size=args.thumbnail_size)
   if args.scale <= 0 or args.density <= 0 or not 10_000 <= args.vhacd_resolution <= 16_000_000 or \

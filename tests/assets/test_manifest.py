@@ -62,6 +62,7 @@ REFUSED = [
     (lambda d: d["assets"][0].update(units="furlong"), "units"),
     (lambda d: d["assets"][0].update(scale=0), "scale"),
     (lambda d: d["assets"][0].update(up_axis="up"), "up_axis"),
+    (lambda d: d["assets"][0].update(front_axis="-y"), "parallel to up_axis"),
     (lambda d: d["assets"][0]["material"].update(color=[2, 0, 0]), "material.color"),
     (lambda d: d["assets"][0]["material"].update(glow=1), "material"),
     (lambda d: d["assets"][0]["mass_properties"].update(mass=-3), "mass"),

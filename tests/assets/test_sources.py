@@ -131,6 +131,15 @@ def test_archive_assets_extract_safely_and_escaping_archives_are_refused(tmp_pat
   assert not any((fresh_cache / "extracted").iterdir())
 
 
+def test_up_and_front_axes_orient_the_mesh(tmp_path, fresh_cache):
+  import trimesh
+  wedge = trimesh.creation.box((1, 3, 9))  # file: x 1 wide, y 3 deep, z 9 tall
+  data = trimesh.exchange.obj.export_obj(wedge).encode()
+  path = local_manifest(tmp_path, {"w.obj": data}, up_axis="+x", front_axis="+y")
+  low, high = ManifestSource.from_manifest(path).create("thing").bounds
+  assert np.allclose((high - low) * 9 / 2, [9, 3, 1], atol=1e-4)  # file z -> asset x, file y -> -y, file x -> up
+
+
 def test_folder_source_uses_files_as_they_are(mesh_folder):
   source = FolderSource(mesh_folder, class_name="toy")
   assert source.ids == ["ball", "box", "ell"]
