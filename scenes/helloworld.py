@@ -1,24 +1,31 @@
 """Hello world: a static ball on a floor, one frame.
 
   kubricgen render scenes/helloworld.py --out output/helloworld
+`build_scene` is importable (benchmarks/render_speed.py builds the same scene without the worker).
 """
 import kubricgen as kb
-from kubricgen.renderer.blender import Blender
+from kubricgen.renderer.blender import QUALITY_PRESETS, Blender
 
-parser = kb.ArgumentParser()
-parser.set_defaults(resolution=(256, 256), frame_start=1, frame_end=1)
-FLAGS = parser.parse_args()
-scene, rng, output_dir, scratch_dir = kb.setup(FLAGS)
 
-scene += kb.Cube(name="floor", scale=(10, 10, 0.1), position=(0, 0, -0.1), background=True)
-scene += kb.Sphere(name="ball", scale=1, position=(0, 0, 1.0),
-                   material=kb.PrincipledBSDFMaterial(color=kb.random_hue_color(rng=rng), roughness=0.3))
-scene += kb.DirectionalLight(name="sun", position=(-1, -0.5, 3), look_at=(0, 0, 0), intensity=3.0)
-scene.ambient_illumination = (0.15, 0.15, 0.15, 1.0)
-scene.background = (0.35, 0.45, 0.6, 1.0)
-scene.camera = kb.PerspectiveCamera(name="camera", position=(3, -1, 4), look_at=(0, 0, 1))
+def build_scene(scene, rng):
+  scene += kb.Cube(name="floor", scale=(10, 10, 0.1), position=(0, 0, -0.1), background=True)
+  scene += kb.Sphere(name="ball", scale=1, position=(0, 0, 1.0),
+                     material=kb.PrincipledBSDFMaterial(color=kb.random_hue_color(rng=rng), roughness=0.3))
+  scene += kb.DirectionalLight(name="sun", position=(-1, -0.5, 3), look_at=(0, 0, 0), intensity=3.0)
+  scene.ambient_illumination = (0.15, 0.15, 0.15, 1.0)
+  scene.background = (0.35, 0.45, 0.6, 1.0)
+  scene.camera = kb.PerspectiveCamera(name="camera", position=(3, -1, 4), look_at=(0, 0, 1))
 
-renderer = Blender(scene, scratch_dir, seed=FLAGS.seed or 0)
-frames = renderer.render()
-kb.write_image_dict(frames, output_dir)
-kb.done()
+
+if __name__ == "__main__":
+  parser = kb.ArgumentParser()
+  parser.add_argument("--quality", choices=sorted(QUALITY_PRESETS), default=None,
+                      help="named render preset (sets samples, denoising and light paths; overrides --samples)")
+  parser.set_defaults(resolution=(256, 256), frame_start=1, frame_end=1)
+  FLAGS = parser.parse_args()
+  scene, rng, output_dir, scratch_dir = kb.setup(FLAGS)
+  build_scene(scene, rng)
+  renderer = Blender(scene, scratch_dir, seed=FLAGS.seed or 0, quality=FLAGS.quality)
+  frames = renderer.render()
+  kb.write_image_dict(frames, output_dir)
+  kb.done()

@@ -7,6 +7,7 @@ passes in one go; Workbench and EEVEE render colour only, and a 1-sample Cycles 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import glob
 import os
 import resource
@@ -71,6 +72,37 @@ def gpu_device_type() -> str | None:
   return None
 
 
+@dataclasses.dataclass(frozen=True)
+class Quality:
+  """A named set of Cycles settings; `Blender(..., quality=NAME)` starts from it (see QUALITY_PRESETS)."""
+  samples_per_pixel: int
+  use_denoising: bool
+  denoise_quality: str = "FAST"  # OpenImageDenoise: FAST (with the FAST prefilter), BALANCED or HIGH (ACCURATE)
+  max_bounces: int = 4
+  diffuse_bounces: int = 2
+  glossy_bounces: int = 2
+  transmission_bounces: int = 4
+  transparent_bounces: int = 4
+  adaptive_sampling: bool = False
+  persistent_data: bool = True  # keep Blender's render data (BVH, shaders) between frames
+  light_tree: bool = True
+
+
+# Speed and quality of each preset, measured side by side: BENCHMARKS.md, "Rendering (issue 3)".
+QUALITY_PRESETS = {
+    # 16 spp + OpenImageDenoise (fast mode), light paths capped at 4 bounces (diffuse and glossy at 2).
+    "default": Quality(samples_per_pixel=16, use_denoising=True),
+    # 2 spp + the same denoiser and caps: 37-38 dB against a 2 x 1024-spp render of the same frame on helloworld,
+    # movi_a and Kubric's simulator example, at about a quarter of the default's CPU time.
+    "fast": Quality(samples_per_pixel=2, use_denoising=True),
+    # Kubric's renderer defaults (128 spp, denoised, no adaptive sampling) on Blender's default light paths
+    # (12 bounces, diffuse and glossy 4, transmission 12, transparent 8) without persistent data.
+    "kubric": Quality(samples_per_pixel=128, use_denoising=True, denoise_quality="HIGH", max_bounces=12,
+                      diffuse_bounces=4, glossy_bounces=4, transmission_bounces=12, transparent_bounces=8,
+                      persistent_data=False),
+}
+
+
 class Blender:
   """Kubric's renderer API.
 
@@ -78,6 +110,9 @@ class Blender:
     scene: the scene to render.
     scratch_dir: where Blender writes its EXR frames (a temporary folder by default, removed on close).
     engine: "cycles" (default), "eevee" or "workbench".
+    quality: a named preset of QUALITY_PRESETS ("default", "fast", "kubric"): samples, denoising, light paths.
+      Without it, samples and denoising follow the worker's --samples/--no_denoise flags over the "default" preset;
+      with it, the preset's samples and denoising win over those flags. Explicit arguments below win over both.
     samples_per_pixel: Cycles/EEVEE samples.
     use_denoising: OpenImageDenoise on the colour image (Cycles only).
     denoise_quality: "FAST" (default; measured near-identical on our scenes at a third of the cost), "BALANCED",
@@ -85,27 +120,44 @@ class Blender:
     adaptive_sampling: stop sampling pixels whose noise is below `adaptive_threshold`.
     background_transparency: transparent film (alpha 0 where no object is).
     device: "cpu", "gpu" or "auto" (GPU if Cycles finds one); default from $KUBRICGEN_DEVICE, else "auto".
-    max_bounces: cap on light bounces (diffuse and glossy are capped at min(2, max_bounces)).
+    max_bounces: cap on light bounces (diffuse and glossy are capped at min(preset's, max_bounces)).
     seed: Cycles' sampling seed (renders are deterministic for a given seed).
   """
 
   def __init__(self, scene: kbs.Scene, scratch_dir=None, engine: str | None = None,
                samples_per_pixel: int | None = None, use_denoising: bool | None = None,
-               denoise_quality: str = "FAST", adaptive_sampling: bool = False, adaptive_threshold: float = 0.05,
-               background_transparency: bool = False, device: str | None = None, max_bounces: int = 4,
-               seed: int = 0, motion_blur: bool = False):
+               denoise_quality: str | None = None, adaptive_sampling: bool | None = None,
+               adaptive_threshold: float = 0.05, background_transparency: bool = False, device: str | None = None,
+               max_bounces: int | None = None, seed: int = 0, motion_blur: bool = False, quality: str | None = None):
     # Unset arguments follow the worker's flags (--engine, --samples, --no_denoise, --device) when run by
-    # `kubricgen render`, so a ported Kubric script honours them; otherwise cycles, 16 spp, denoised.
+    # `kubricgen render`, so a ported Kubric script honours them; otherwise the quality preset's values.
     session = worker_session.current()
     flags = session.flags if session is not None else None
     engine = engine or getattr(flags, "engine", None) or "cycles"
-    samples_per_pixel = samples_per_pixel or getattr(flags, "samples", None) or 16
-    use_denoising = getattr(flags, "denoise", True) if use_denoising is None else use_denoising
+    quality = quality or getattr(flags, "quality", None)
+    if quality is not None and quality not in QUALITY_PRESETS:
+      raise ValueError(f"Blender.quality: expected one of {sorted(QUALITY_PRESETS)}, got {quality!r}")
+    settings = QUALITY_PRESETS[quality or "default"]
+    if quality is None and flags is not None:
+      settings = dataclasses.replace(settings, samples_per_pixel=getattr(flags, "samples", None)
+                                     or settings.samples_per_pixel,
+                                     use_denoising=getattr(flags, "denoise", settings.use_denoising))
+    explicit = dict(samples_per_pixel=samples_per_pixel, use_denoising=use_denoising,
+                    denoise_quality=denoise_quality, adaptive_sampling=adaptive_sampling)
+    settings = dataclasses.replace(settings, **{k: v for k, v in explicit.items() if v is not None})
+    if max_bounces is not None:
+      settings = dataclasses.replace(
+          settings, max_bounces=max_bounces, diffuse_bounces=min(settings.diffuse_bounces, max_bounces),
+          glossy_bounces=min(settings.glossy_bounces, max_bounces),
+          transmission_bounces=max(settings.transmission_bounces, max_bounces),
+          transparent_bounces=max(settings.transparent_bounces, max_bounces))
     device = device or getattr(flags, "device", None)
     if engine not in ENGINES:
       raise ValueError(f"Blender.engine: expected one of {sorted(ENGINES)}, got {engine!r}")
-    if not isinstance(samples_per_pixel, int) or samples_per_pixel < 1:
-      raise ValueError(f"Blender.samples_per_pixel: must be a positive integer, got {samples_per_pixel!r}")
+    if not isinstance(settings.samples_per_pixel, int) or settings.samples_per_pixel < 1:
+      raise ValueError(f"Blender.samples_per_pixel: must be a positive integer, got {settings.samples_per_pixel!r}")
+    if settings.denoise_quality not in ("FAST", "BALANCED", "HIGH"):
+      raise ValueError(f"Blender.denoise_quality: expected FAST, BALANCED or HIGH, got {settings.denoise_quality!r}")
     if motion_blur:
       raise ValueError("Blender.motion_blur: not supported (Blender's vector pass, used for flow, excludes it)")
     device = (device or os.environ.get("KUBRICGEN_DEVICE", "auto")).lower()
@@ -113,13 +165,15 @@ class Blender:
       raise ValueError(f"Blender.device: expected cpu, gpu or auto, got {device!r}")
     self.scene = scene
     self.engine = engine
-    self.samples_per_pixel = samples_per_pixel
-    self.use_denoising = use_denoising
-    self.denoise_quality = denoise_quality
-    self.adaptive_sampling = adaptive_sampling
+    self.quality = quality or "default"
+    self.settings = settings  # the Cycles settings in force (a Quality)
+    self.samples_per_pixel = settings.samples_per_pixel
+    self.use_denoising = settings.use_denoising
+    self.denoise_quality = settings.denoise_quality
+    self.adaptive_sampling = settings.adaptive_sampling
     self.adaptive_threshold = adaptive_threshold
     self.background_transparency = background_transparency
-    self.max_bounces = max_bounces
+    self.max_bounces = settings.max_bounces
     self.seed = seed
     self._own_scratch = scratch_dir is None
     self.scratch_dir = tempfile.mkdtemp(prefix="kubricgen-blender-") if scratch_dir is None else str(scratch_dir)
@@ -136,6 +190,7 @@ class Blender:
       elif device == "gpu":
         raise RuntimeError("Blender.device: 'gpu' requested but Cycles found no GPU")
     self.last_render_info: dict = {}
+    self.last_timings: dict = {}
     self.last_frames: list[int] = []  # the frames of the last render, and its segmentation (for kb.done()'s
     self.last_segmentation: np.ndarray | None = None  # default annotations: boxes, visibility)
     self._objects: dict = {}
@@ -198,12 +253,15 @@ class Blender:
         cycles.denoiser = "OPENIMAGEDENOISE"
         cycles.denoising_prefilter = "FAST" if self.denoise_quality == "FAST" else "ACCURATE"
         cycles.denoising_quality = self.denoise_quality
+      paths = self.settings
       cycles.max_bounces = self.max_bounces
-      cycles.diffuse_bounces = cycles.glossy_bounces = min(2, self.max_bounces)
-      cycles.transmission_bounces = cycles.transparent_max_bounces = max(self.max_bounces, 4)
+      cycles.diffuse_bounces, cycles.glossy_bounces = paths.diffuse_bounces, paths.glossy_bounces
+      cycles.transmission_bounces = paths.transmission_bounces
+      cycles.transparent_max_bounces = paths.transparent_bounces
+      cycles.use_light_tree = paths.light_tree
       cycles.seed, cycles.use_animated_seed = self.seed, False
       cycles.pixel_filter_type = "BLACKMAN_HARRIS"
-      blender.render.use_persistent_data = True
+      blender.render.use_persistent_data = paths.persistent_data
     elif engine == "eevee":
       blender.eevee.taa_render_samples = samples
     else:
@@ -288,6 +346,7 @@ class Blender:
         self._configure("cycles", 1, False, data_passes=True)
         data_paths = self._render_frames(frames, "data", bar)
     render_seconds = time.perf_counter() - start - build_seconds
+    readback_start = time.perf_counter()
     result: dict[str, list] = {layer: [] for layer in return_layers}
     for frame in frames:
       channels = passes.read_exr(color_paths[frame])
@@ -305,11 +364,15 @@ class Blender:
             result[layer].append(layers[layer])
     for path in set(color_paths.values()) | set(data_paths.values()):
       os.remove(path)
+    readback_seconds = time.perf_counter() - readback_start
+    self.last_timings = {"build": build_seconds, "render": render_seconds, "readback": readback_seconds,
+                         "frames": len(frames)}  # seconds, for benchmarks
     self.last_render_info = {
         "engine": self.engine, "device": self.device, "samples_per_pixel": self.samples_per_pixel,
-        "use_denoising": self.use_denoising and self.engine == "cycles", "frames": len(frames),
+        "use_denoising": self.use_denoising and self.engine == "cycles", "quality": self.quality,
+        "frames": len(frames),
         "seconds_build": round(build_seconds, 4),
-        "seconds_per_frame": round(render_seconds / len(frames), 4),
+        "seconds_per_frame": round((render_seconds + readback_seconds) / len(frames), 4),
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "resolution": list(self.scene.resolution),
     }

@@ -4,6 +4,7 @@ Owns nothing but the mapping; `kubricgen.renderer.blender.Blender` decides when 
 """
 from __future__ import annotations
 
+import functools
 import os
 
 import bpy
@@ -37,11 +38,22 @@ def build_mesh(obj: kbs.PhysicalObject, cache: dict) -> bpy.types.Mesh:
   return mesh
 
 
+@functools.lru_cache(maxsize=16)
+def _load_file(path: str, mtime: float):
+  """The mesh file as trimesh loads it (cached: every object made from one file shares it)."""
+  del mtime  # part of the cache key, so an edited file is read again
+  import trimesh  # pylint: disable=import-outside-toplevel
+  return trimesh.load(path, force="mesh", process=False)
+
+
+def _loaded(obj):
+  return _load_file(obj.render_filename, os.path.getmtime(obj.render_filename))
+
+
 def _file_uvs(obj):
   if not isinstance(obj, kbs.FileBasedObject):
     return None
-  import trimesh  # pylint: disable=import-outside-toplevel
-  loaded = trimesh.load(obj.render_filename, force="mesh", process=False)
+  loaded = _loaded(obj)
   uv = getattr(loaded.visual, "uv", None)
   return None if uv is None or len(uv) != len(loaded.vertices) else np.asarray(uv)
 
@@ -50,8 +62,7 @@ def file_texture(obj) -> str | None:
   """Path of the base-colour texture that ships with a mesh file (OBJ+MTL, GLB), saved as PNG if embedded."""
   if not isinstance(obj, kbs.FileBasedObject):
     return None
-  import trimesh  # pylint: disable=import-outside-toplevel
-  loaded = trimesh.load(obj.render_filename, force="mesh", process=False)
+  loaded = _loaded(obj)
   material = getattr(loaded.visual, "material", None)
   image = getattr(material, "image", None) or getattr(material, "baseColorTexture", None)
   if image is None:

@@ -283,3 +283,24 @@ def test_flow_is_defined_at_the_first_and_last_frames_of_movi_a_style_keyframing
   scene, _ = movi_a_style_scene(beyond=False)
   data = Blender(scene, samples_per_pixel=2).render()
   assert np.abs(data["forward_flow"][2]).max() < 1e-3 and np.abs(data["backward_flow"][0]).max() < 1e-3
+
+
+def test_quality_presets_set_cycles_and_explicit_arguments_win():
+  import bpy  # pylint: disable=import-outside-toplevel
+  from kubricgen.renderer.blender import QUALITY_PRESETS  # pylint: disable=import-outside-toplevel
+  scene, _ = top_down_scene()
+  fast = Blender(scene, quality="fast")
+  assert (fast.samples_per_pixel, fast.use_denoising) == (QUALITY_PRESETS["fast"].samples_per_pixel, True)
+  fast.render_still(return_layers=("rgba",))
+  assert fast.last_render_info["quality"] == "fast"
+  assert bpy.context.scene.cycles.samples == QUALITY_PRESETS["fast"].samples_per_pixel
+  kubric = Blender(scene, quality="kubric", samples_per_pixel=3, use_denoising=False)
+  assert (kubric.samples_per_pixel, kubric.use_denoising) == (3, False)
+  kubric.render_still(return_layers=("rgba",))
+  cycles = bpy.context.scene.cycles
+  assert (cycles.samples, cycles.max_bounces, cycles.diffuse_bounces, cycles.transparent_max_bounces) == (3, 12, 4, 8)
+  assert not bpy.context.scene.render.use_persistent_data
+  default = Blender(scene, max_bounces=1)
+  assert (default.settings.diffuse_bounces, default.settings.transmission_bounces) == (1, 4)
+  with pytest.raises(ValueError, match="Blender.quality"):
+    Blender(scene, quality="ultra")
