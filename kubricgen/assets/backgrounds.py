@@ -44,9 +44,10 @@ def square_crop(image: np.ndarray, size: int) -> np.ndarray:
 class BackgroundLibrary:
   """Background ids -> image files (local, or fetched and cached on first use)."""
 
-  def __init__(self, resolvers: dict, name: str = "backgrounds", cache_size: int = 64):
+  def __init__(self, resolvers: dict, name: str = "backgrounds", cache_size: int = 64, version: str = ""):
     self._resolvers = dict(resolvers)  # id -> callable returning a local path
     self.name = name
+    self.version = version or f"{name}@{hashlib.sha256(' '.join(sorted(resolvers)).encode()).hexdigest()[:12]}"
     self._paths: dict[str, pathlib.Path] = {}
     self._cache: collections.OrderedDict = collections.OrderedDict()
     self._cache_size = cache_size
@@ -72,7 +73,8 @@ class BackgroundLibrary:
       if entry.kind != "image":
         raise AssetError(f"manifest {manifest.location}: asset {entry.id!r} is a {entry.kind}, not an image")
       resolvers[entry.id] = (lambda e=entry: fetch.asset_files(manifest, e)[e.render_file])
-    return cls(resolvers, manifest.name)
+    digest = hashlib.sha256(repr(manifest.to_json()).encode()).hexdigest()[:12]
+    return cls(resolvers, manifest.name, version=f"{manifest.name}@{digest}")
 
   @classmethod
   def from_folder(cls, folder) -> "BackgroundLibrary":
@@ -85,20 +87,25 @@ class BackgroundLibrary:
       resolvers = {}
       for url in urls:
         stem = url.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        if stem in resolvers:
+          raise AssetError(f"{folder}: two images are named {stem!r}")
         resolvers[stem] = (lambda u=url: _download_cached(client, u))
       name = text.rstrip("/").rsplit("/", 1)[-1]
+      version = ""
     else:
       path = pathlib.Path(text)
       if not path.is_dir():
         raise AssetError(f"background folder not found: {path}")
       files = sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes and p.is_file())
       resolvers = {p.stem: (lambda p=p: p) for p in files}
+      if len(resolvers) != len(files):
+        raise AssetError(f"{folder}: two images share a name (ids are file names without their suffix)")
       name = path.name
+      stamp = " ".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
+      version = f"{name}@{hashlib.sha256(stamp.encode()).hexdigest()[:12]}"
     if not resolvers:
       raise AssetError(f"{folder}: no images ({', '.join(suffixes)})")
-    if len(resolvers) != len(set(resolvers)):
-      raise AssetError(f"{folder}: two images share a name")
-    return cls(resolvers, name)
+    return cls(resolvers, name, version=version)
 
   @classmethod
   def procedural(cls, kinds=None, seeds=(0,), size: int = 512, samples: int = 32) -> "BackgroundLibrary":
@@ -121,14 +128,15 @@ class BackgroundLibrary:
             os.rmdir(staging)
           return path
         resolvers[f"{kind}-{int(seed)}"] = resolve
-    return cls(resolvers, "procedural")
+    digest = hashlib.sha256(f"{sorted(resolvers)} {size} {samples}".encode()).hexdigest()[:12]
+    return cls(resolvers, "procedural", version=f"procedural@{digest}")
 
   def __add__(self, other: "BackgroundLibrary") -> "BackgroundLibrary":
     clash = set(self._resolvers) & set(other._resolvers)  # pylint: disable=protected-access
     if clash:
       raise AssetError(f"background ids in both libraries: {sorted(clash)[:5]}")
     return BackgroundLibrary({**self._resolvers, **other._resolvers},  # pylint: disable=protected-access
-                             f"{self.name}+{other.name}")
+                             f"{self.name}+{other.name}", version=f"{self.version}+{other.version}")
 
   # ---- queries --------------------------------------------------------------------------------------------------
 
@@ -177,19 +185,21 @@ class BackgroundLibrary:
       raise AssetError(f"{self.name}: background {background_id!r}: cannot read {path}: {error}") from None
 
   def load(self, background_id: str, size: int) -> np.ndarray:
-    """uint8 (size, size, 3): the largest top-left square of the image, resized (SI-Score's crop)."""
+    """uint8 (size, size, 3): the largest top-left square of the image, resized (SI-Score's crop).
+
+    Results are kept in a small LRU cache; each call returns its own (writable) copy."""
     key = (background_id, int(size) if isinstance(size, (int, np.integer)) else size)
     with self._lock:
       if key in self._cache:
         self._cache.move_to_end(key)
-        return self._cache[key]
+        return self._cache[key].copy()
     result = square_crop(self.image(background_id), size)
     result.setflags(write=False)
     with self._lock:
       self._cache[key] = result
       while len(self._cache) > self._cache_size:
         self._cache.popitem(last=False)
-    return result
+    return result.copy()
 
 
 def _download_cached(client, url: str) -> pathlib.Path:

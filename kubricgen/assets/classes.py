@@ -45,6 +45,11 @@ class ClassLibrary:
     return cls(ManifestSource.from_manifest(location))
 
   @property
+  def version(self) -> str:
+    """A digest of the library's definition: use it in cache keys of anything rendered from it."""
+    return self.source.version
+
+  @property
   def classes(self) -> list[ClassInfo]:
     """Every class, sorted by name."""
     return list(self._classes)

@@ -133,6 +133,14 @@ class ManifestSource(AssetSource):
                              dict(e.metadata)) for e in manifest.assets]
     self._entries = {e.id: e for e in manifest.assets}
 
+  @property
+  def version(self) -> str:
+    """Changes whenever anything that shapes the created objects changes (manifest, generators, derivation)."""
+    from kubricgen.assets import shapes  # pylint: disable=import-outside-toplevel
+    import json  # pylint: disable=import-outside-toplevel
+    text = json.dumps([self.manifest.to_json(), shapes.VERSION, prepare.VERSION], sort_keys=True)
+    return f"{self.name}@{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
   @classmethod
   def from_manifest(cls, location) -> "ManifestSource":
     """Load a manifest from a local path or a gs:// URL (verified, cached)."""

@@ -16,7 +16,10 @@ def test_bundled_set_has_at_least_eight_backgrounds_that_load_square():
     image = library.load(background_id, 32)
     assert image.shape == (32, 32, 3) and image.dtype == np.uint8
     assert image.std() > 1.0, background_id  # not a flat fill
-  assert library.load(library.ids[0], 32) is library.load(library.ids[0], 32)  # cached
+  first = library.load(library.ids[0], 32)
+  first[:] = 0  # callers get their own copy; the cached image is untouched
+  assert library.load(library.ids[0], 32).std() > 1.0
+  assert library.version.startswith("backgrounds@")
   with pytest.raises(UnknownAssetError, match="unknown background"):
     library.load("nowhere", 32)
 
@@ -66,6 +69,9 @@ def test_folder_of_images_and_hdri(tmp_path):
   (tmp_path / "broken.png").write_bytes(b"not a png")
   with pytest.raises(AssetError, match="cannot read"):
     BackgroundLibrary.from_folder(tmp_path).load("broken", 8)
+  Image.fromarray(quadrants(8, 8)).save(tmp_path / "wall.jpg")
+  with pytest.raises(AssetError, match="share a name"):
+    BackgroundLibrary.from_folder(tmp_path)
   (tmp_path / "empty").mkdir()
   with pytest.raises(AssetError, match="no images"):
     BackgroundLibrary.from_folder(tmp_path / "empty")

@@ -54,6 +54,7 @@ def test_split_is_deterministic_disjoint_and_covers_every_class(library):
     assert library.instances("test", info.name) and library.instances("train", info.name), info.name
   again = ClassLibrary(ManifestSource.bundled("classes"))
   assert [(i.id, i.split) for i in again.instances()] == [(i.id, i.split) for i in library.instances()]
+  assert again.version == library.version and library.version.startswith("classes@")
   with pytest.raises(AssetError, match="unknown split"):
     library.instances("validation")
   with pytest.raises(AssetError, match="unknown class"):
@@ -84,3 +85,22 @@ def test_create_gives_a_normalised_object_with_material_and_asset_id(library, as
   assert obj.metadata["split"] in ("train", "test") and obj.mass > 0
   with pytest.raises(UnknownAssetError):
     library.create("no_such_instance")
+
+
+@pytest.mark.parametrize("asset_id", ["flowerpot_cactus", "teddy_brown", "mug_red", "wok_carbon_steel",
+                                      "table_pybullet", "vase_terracotta"])
+def test_instances_drop_onto_a_floor_and_rest_on_it(library, asset_id):
+  """No part sinks through the floor (visual parts collide too); the object settles (round ones may still roll
+  slowly: there is no rolling friction) instead of bouncing away."""
+  from kubricgen.simulator.pybullet import PyBullet
+  scene = kb.Scene(frame_end=60)
+  scene += kb.Cube(name="floor", scale=(10, 10, 0.1), position=(0, 0, -0.1), static=True)
+  obj = library.create(asset_id, name="object", position=(0, 0, 0.6), scale=0.3,
+                       quaternion=kb.transforms.euler_to_quaternion((0.4, 0.3, 0.0)))
+  scene += obj
+  with PyBullet(scene) as simulator:
+    simulator.run()
+  vertices = obj.mesh()[0]
+  lowest = (obj.matrix_world @ np.c_[vertices, np.ones(len(vertices))].T)[2].min()
+  assert -0.03 < lowest < 0.05, lowest
+  assert np.linalg.norm(obj.velocity) < 0.5 and np.linalg.norm(obj.position[:2]) < 1.5

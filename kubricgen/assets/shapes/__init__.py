@@ -15,7 +15,7 @@ GENERATORS = {
     "teapot": kubasic.teapot,
     **household.GENERATORS, **food.GENERATORS, **things.GENERATORS,
 }
-VERSION = 1  # bump when a generator's output changes, so cached meshes are rebuilt
+VERSION = 2  # bump when a generator's output changes, so cached meshes are rebuilt
 
 
 def parameters(name: str) -> dict:

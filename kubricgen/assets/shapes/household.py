@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from kubricgen.assets.shapes.builder import (Shape, blend, ellipsoid, extrude_radial, noisy, revolve, rgb,
-                                             rotation, speckles, stripes, sweep)
+from kubricgen.assets.shapes.builder import (Shape, blend, ellipsoid, noisy, revolve, rgb, rotation, speckles,
+                                             stripes, sweep)
 
 
 def _colors(defaults: dict, colors: dict | None) -> dict:
@@ -87,8 +87,7 @@ def flowerpot(height: float = 1.0, flare: float = 1.0, plant: str = "leaves", co
     body = ellipsoid((0.2, 0.2, 0.5), 24, 16, stripes([colors["plant"], "#2f6e2c"], 12, along="u"))
     shape.add(body.moved((0, 0, top + 0.42)))
     for side, z in ((1, 0.5), (-1, 0.7)):
-      arm = sweep([(0, 0, 0), (0.28 * side, 0, 0.0), (0.33 * side, 0, 0.25)], 0.08, 12, colors["plant"],
-                  collide=False)
+      arm = sweep([(0, 0, 0), (0.28 * side, 0, 0.0), (0.33 * side, 0, 0.25)], 0.08, 12, colors["plant"], chunks=2)
       shape.add(arm.moved((0.12 * side, 0, top + z)))
   elif plant == "flower":
     stem = sweep([(0, 0, top - 0.05), (0.03, 0, top + 0.4), (0, 0, top + 0.75)], 0.025, 8, colors["plant"],
