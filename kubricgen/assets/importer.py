@@ -127,11 +127,22 @@ def _file(bundle_root: pathlib.Path, path: pathlib.Path) -> FileEntry:
   return FileEntry(path.relative_to(bundle_root).as_posix(), integrity.sha256_file(path), path.stat().st_size)
 
 
+def _thumbnail(entry: AssetEntry, render: pathlib.Path, texture: pathlib.Path | None, color, size: int) -> bytes:
+  import io  # pylint: disable=import-outside-toplevel
+  from PIL import Image  # pylint: disable=import-outside-toplevel
+  import kubricgen.scene as kbs  # pylint: disable=import-outside-toplevel
+  from kubricgen.assets import preview  # pylint: disable=import-outside-toplevel
+  from kubricgen.assets.sources import material_for  # pylint: disable=import-outside-toplevel
+  obj = kbs.FileBasedObject(render_filename=str(render), material=material_for(entry, texture, color))
+  buffer = io.BytesIO()
+  Image.fromarray(preview.thumbnail(obj, size, 16)).save(buffer, format="PNG")
+  return buffer.getvalue()
+
+
 def _build_asset(asset_id: str, mesh: pathlib.Path, sources: list[pathlib.Path], digest: str,
-                 options: ImportOptions, bundle_root: pathlib.Path, stem: str) -> AssetEntry:
-  folder = pathlib.Path(mesh).parent
-  files = {p.relative_to(folder).as_posix() if folder in p.parents or p.parent == folder else p.name: p
-           for p in sources}
+                 options: ImportOptions, bundle_root: pathlib.Path, stem: str, written: list) -> AssetEntry:
+  folder = pathlib.Path(mesh).resolve().parent
+  files = {(p.relative_to(folder).as_posix() if folder in p.parents else p.name): p for p in sources}
   render_name = mesh.name
   entry = AssetEntry(id=asset_id, kind="mesh", class_name=options.class_name or asset_id, license=options.license,
                      files=tuple(FileEntry(name, integrity.sha256_file(p), p.stat().st_size)
@@ -150,19 +161,13 @@ def _build_asset(asset_id: str, mesh: pathlib.Path, sources: list[pathlib.Path],
     if not path.exists():
       source = {"render": prepared.render, "collision": prepared.collision, "texture": prepared.texture}[role]
       atomic.write_bytes(path, pathlib.Path(source).read_bytes())
+      written.append(path)
   if options.thumbnails:
     thumbnail = target / f"{short}-thumbnail.png"
     if not thumbnail.exists():
-      from kubricgen.assets import preview  # pylint: disable=import-outside-toplevel
-      import kubricgen.scene as kbs  # pylint: disable=import-outside-toplevel
-      from kubricgen.assets.sources import _material  # pylint: disable=import-outside-toplevel
-      obj = kbs.FileBasedObject(render_filename=str(outputs["render"]),
-                                material=_material(entry, outputs.get("texture"), prepared.info.get("mesh_color")))
-      import io  # pylint: disable=import-outside-toplevel
-      from PIL import Image  # pylint: disable=import-outside-toplevel
-      buffer = io.BytesIO()
-      Image.fromarray(preview.thumbnail(obj, options.thumbnail_size, 16)).save(buffer, format="PNG")
-      atomic.write_bytes(thumbnail, buffer.getvalue())
+      atomic.write_bytes(thumbnail, _thumbnail(entry, outputs["render"], outputs.get("texture"),
+                                               prepared.info.get("mesh_color"), options.thumbnail_size))
+      written.append(thumbnail)
     outputs["thumbnail"] = thumbnail
   listed = {role: _file(bundle_root, path) for role, path in outputs.items()}
   color = prepared.info.get("mesh_color")
@@ -205,17 +210,26 @@ def import_folder(source, out, options: ImportOptions | None = None, progress: b
     except AssetError:
       previous = {}  # an unreadable old manifest is replaced
   from tqdm.auto import tqdm  # pylint: disable=import-outside-toplevel
-  entries, imported, unchanged = [], [], []
-  for asset_id, mesh in tqdm(found.items(), desc="import", unit="mesh", disable=not progress, leave=False):
-    sources = _sources(folder, mesh)
-    digest = _digest(sources, options)
-    old = previous.get(asset_id)
-    if old is not None and old.metadata.get("source_digest") == digest and _intact(bundle_root, old, options):
-      entries.append(old)
-      unchanged.append(asset_id)
-      continue
-    entries.append(_build_asset(asset_id, mesh, sources, digest, options, bundle_root, stem))
-    imported.append(asset_id)
+  entries, imported, unchanged, written = [], [], [], []
+  new_root = not bundle_root.exists()
+  try:
+    for asset_id, mesh in tqdm(found.items(), desc="import", unit="mesh", disable=not progress, leave=False):
+      sources = _sources(folder, mesh)
+      digest = _digest(sources, options)
+      old = previous.get(asset_id)
+      if old is not None and old.metadata.get("source_digest") == digest and _intact(bundle_root, old, options):
+        entries.append(old)
+        unchanged.append(asset_id)
+        continue
+      entries.append(_build_asset(asset_id, mesh, sources, digest, options, bundle_root, stem, written))
+      imported.append(asset_id)
+  except BaseException:  # leave the previous manifest and its files as they were
+    for path in written:
+      path.unlink(missing_ok=True)
+    _prune_empty(bundle_root / stem)
+    if new_root and bundle_root.is_dir() and not any(bundle_root.iterdir()):
+      bundle_root.rmdir()
+    raise
   removed = sorted(set(previous) - set(found))
   manifest = Manifest(name=re.sub(r"[^A-Za-z0-9_.\-]", "_", stem) or "imported", assets=tuple(entries),
                       description=f"Imported by kubricgen from {source.name}")
@@ -234,6 +248,15 @@ def _intact(bundle_root: pathlib.Path, entry: AssetEntry, options: ImportOptions
   except IntegrityError:
     return False
   return True
+
+
+def _prune_empty(folder: pathlib.Path) -> None:
+  if folder.is_dir():
+    for path in sorted(folder.rglob("*"), reverse=True):
+      if path.is_dir() and not any(path.iterdir()):
+        path.rmdir()
+    if not any(folder.iterdir()):
+      folder.rmdir()
 
 
 def _remove_unlisted(bundle: pathlib.Path, bundle_root: pathlib.Path, entries: list[AssetEntry]) -> None:

@@ -253,17 +253,21 @@ def is_solid(vertices: np.ndarray) -> bool:
 
 @contextlib.contextmanager
 def quiet_stdout():
-  """Silence C-level stdout (V-HACD prints its progress there)."""
+  """Silence C-level stdout and stderr (pybullet prints its build time on import, V-HACD its progress)."""
   import sys  # pylint: disable=import-outside-toplevel
   sys.stdout.flush()
-  saved = os.dup(1)
+  sys.stderr.flush()
+  saved = [os.dup(1), os.dup(2)]
   with open(os.devnull, "wb") as devnull:
     os.dup2(devnull.fileno(), 1)
+    os.dup2(devnull.fileno(), 2)
   try:
     yield
   finally:
-    os.dup2(saved, 1)
-    os.close(saved)
+    os.dup2(saved[0], 1)
+    os.dup2(saved[1], 2)
+    for fd in saved:
+      os.close(fd)
 
 
 def convex_decomposition(vertices: np.ndarray, faces: np.ndarray, resolution: int = 100_000,

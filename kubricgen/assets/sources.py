@@ -106,7 +106,8 @@ class AssetSource:
     return asset_id in self.ids
 
 
-def _material(entry: AssetEntry, texture: pathlib.Path | None, fallback_color=None):
+def material_for(entry: AssetEntry, texture: pathlib.Path | None, fallback_color=None):
+  """The PrincipledBSDFMaterial of an asset: its manifest material, texture (tinted if asked) or mesh colour."""
   from kubricgen.scene.materials import PrincipledBSDFMaterial  # pylint: disable=import-outside-toplevel
   spec = entry.material
   if texture is not None and spec.get("texture_tint"):
@@ -210,7 +211,7 @@ class ManifestSource(AssetSource):
       klass = {"cube": kbs.Cube, "sphere": kbs.Sphere, "cylinder": kbs.Cylinder, "cone": kbs.Cone,
                "torus": kbs.Torus}[entry.generator]
       size = entry.scale * UNITS[entry.units]
-      kwargs = {"material": _material(entry, None), "asset_id": entry.id,
+      kwargs = {"material": material_for(entry, None), "asset_id": entry.id,
                 "metadata": _metadata(entry, self.name, size), **dict(entry.params)}
       kwargs.update(overrides)
       return klass(**kwargs)
@@ -223,7 +224,7 @@ class ManifestSource(AssetSource):
     mass = (entry.mass_properties or {}).get("mass") or prepared.info.get("mass_properties", {}).get("mass") or 1.0
     metadata = _metadata(entry, self.name, prepared.size_m)
     kwargs = {"render_filename": str(prepared.render), "collision_filename": str(prepared.collision),
-              "material": _material(entry, prepared.texture, prepared.info.get("mesh_color")), "mass": float(mass),
+              "material": material_for(entry, prepared.texture, prepared.info.get("mesh_color")), "mass": float(mass),
               "asset_id": entry.id, "metadata": metadata}
     kwargs.update(overrides)
     return kbs.FileBasedObject(**kwargs)
@@ -279,7 +280,7 @@ class FolderSource(AssetSource):
     entry, files = self._entry(asset_id)
     prepared = prepare.prepare_mesh(entry, files, self.vhacd_resolution)
     kwargs = {"render_filename": str(prepared.render), "collision_filename": str(prepared.collision),
-              "material": _material(entry, prepared.texture, prepared.info.get("mesh_color")),
+              "material": material_for(entry, prepared.texture, prepared.info.get("mesh_color")),
               "mass": float(prepared.info["mass_properties"]["mass"]), "asset_id": asset_id,
               "metadata": _metadata(entry, self.name, prepared.size_m)}
     kwargs.update(overrides)

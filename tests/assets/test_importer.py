@@ -3,7 +3,6 @@ re-running does no work; bad archives and escaping links are refused with nothin
 import json
 import os
 import subprocess
-import sys
 import zipfile
 
 import numpy as np
@@ -116,11 +115,11 @@ def test_links_out_of_the_folder_and_broken_meshes_are_refused(mesh_folder, tmp_
   with pytest.raises(IntegrityError, match="through a link"):
     importer.import_folder(mesh_folder, tmp_path / "x" / "m.json", importer.ImportOptions(thumbnails=False))
   (mesh_folder / "box.stl").unlink()
-  (mesh_folder / "ball.ply").write_bytes(b"ply\nthis is not a mesh\n")
+  (mesh_folder / "zebra.ply").write_bytes(b"ply\nthis is not a mesh\n")  # fails after ball and ell were built
   out = tmp_path / "y" / "m.json"
   result = run_cli("import", str(mesh_folder), "--out", str(out), "--no-thumbnails", env=cli_env)
-  assert result.returncode == 1 and "ball.ply" in result.stderr and result.stderr.count("\n") == 1
-  assert not out.exists()
+  assert result.returncode == 1 and "zebra.ply" in result.stderr and result.stderr.count("\n") == 1
+  assert not out.exists() and not out.parent.exists()  # nothing half-written: the built assets' files are gone
   result = run_cli("import", str(mesh_folder), "--out", str(tmp_path / "m.txt"), env=cli_env)
   assert result.returncode == 1 and ".json" in result.stderr
   result = run_cli("import", str(tmp_path / "nowhere"), "--out", str(out), env=cli_env)
