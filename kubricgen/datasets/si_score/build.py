@@ -91,13 +91,14 @@ def _convert_to_array_record(version_dir: str) -> None:
   info = dataset_info_lib.read_proto_from_builder_dir(path)
   config = convert_format_utils.ConvertConfig(out_file_format=file_adapters.FileFormat.ARRAY_RECORD,
                                               fail_on_error=True, num_workers=1)
-  for shard in convert_format_utils.get_all_shard_instructions(info=info, in_path=path, out_path=path,
-                                                               convert_config=config):
+  shards = convert_format_utils.get_all_shard_instructions(info=info, in_path=path, out_path=path,
+                                                            convert_config=config)
+  for shard in shards:
     if shard.config.in_file_format != file_adapters.FileFormat.TFRECORD:
       raise ValueError(f"{version_dir}: expected tfrecord shards, found {shard.config.in_file_format.value}")
     with py_utils.incomplete_file(shard.out_path) as temporary:
       shard.config.out_file_adapter.write_examples(temporary, enumerate(_tfrecord_records(shard.in_path)))
-  convert_format_utils.convert_metadata(in_dir=path, info=info, out_path=path,
+  convert_format_utils.convert_metadata(in_dir=path, info=info, out_path=path, num_converted_shards=len(shards),
                                         convert_config=config.with_in_file_format(info.file_format))
 
 
@@ -186,6 +187,9 @@ def build(configs, settings: specs.Settings, data_dir: str | None = None, overwr
   cache_dir = cache_dir or os.path.join(local_dir, f".{NAME}-cache")
   generator = generator_factory(settings, cache_dir=cache_dir)
   try:
+    if beam_args is None and getattr(generator, "processes", 0) is None:
+      generator.processes = min(2, os.cpu_count() or 1)  # composite + encode beside TFDS's writing (Generator)
+      generator.start()
     results = [build_config(config, generator, local_dir, overwrite and not remote, progress, beam_args,
                             executor_settings, cache_dir) for config in configs]
     if remote:
@@ -196,5 +200,7 @@ def build(configs, settings: specs.Settings, data_dir: str | None = None, overwr
         result.path = destination
     return results
   finally:
+    if hasattr(generator, "close"):
+      generator.close()
     if remote:
       shutil.rmtree(local_dir, ignore_errors=True)

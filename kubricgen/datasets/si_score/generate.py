@@ -1,12 +1,20 @@
 """Make the examples of one job: render (or load) the cut-out, then composite or render every spec of the job.
 
 `Generator` is what a worker holds: picklable (it stores how to build the libraries, not the libraries), it loads
-the class and background libraries lazily in the process where it runs.
+the class and background libraries lazily in the process where it runs. In composite mode, `processes` > 1 spreads
+compositing and encoding over that many spawned processes while the calling process keeps writing (TFDS's
+serialisation and shuffling stay there); the examples come out in the same order with the same bytes.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import logging
+import pickle
+import sys
+import types
+import weakref
 from typing import Callable, Iterator
 
 import numpy as np
@@ -16,6 +24,8 @@ from kubricgen.datasets.si_score import cutouts, schema
 from kubricgen.datasets.si_score.specs import Job, Settings
 
 EXAMPLE_FORMAT_VERSION = 2  # bump whenever the bytes of an example would change for the same spec (2: PNG masks)
+log = logging.getLogger("kubricgen")
+SPECS_PER_TASK = 32  # with several processes: specs composited per task (small, so a job's first results come soon)
 
 
 def default_class_library():
@@ -34,6 +44,7 @@ class Generator:
   cache_dir: str | None = None
   make_library: Callable = default_class_library
   make_backgrounds: Callable = default_background_library
+  processes: int | None = None  # composite mode: processes compositing + encoding (None or 1: the calling one)
 
   @functools.cached_property
   def library(self):
@@ -58,9 +69,54 @@ class Generator:
 
   def __getstate__(self):  # ship the recipe, not the loaded libraries
     state = dict(self.__dict__)
-    for cached in ("library", "backgrounds", "imagenet_labels", "_background_cache"):
+    for cached in ("library", "backgrounds", "imagenet_labels", "_background_cache", "_process_pool",
+                   "_spawnable"):
       state.pop(cached, None)
+    state["processes"] = None  # a pickled copy (a worker's) composites in its own process
     return state
+
+  def start(self) -> None:
+    """Start the compositing processes now (when `processes` > 1), so they load while the caller sets up."""
+    if self.settings.mode == "composite" and self._use_processes() and "_process_pool" not in self.__dict__:
+      pool = self._pool()
+      with _main_module_hidden():
+        for _ in range(self.processes):
+          pool.submit(int)
+
+  def close(self) -> None:
+    """Stop the compositing processes, if any (they are also stopped when the generator is garbage-collected)."""
+    pool = self.__dict__.pop("_process_pool", None)
+    if pool is not None:
+      pool.shutdown(wait=True, cancel_futures=True)
+
+  def _use_processes(self) -> bool:
+    """Whether examples are made in child processes: `processes` > 1, and a child can rebuild this generator from
+    importable modules (a factory defined in the caller's `__main__`, e.g. a notebook, cannot be sent)."""
+    if (self.processes or 1) <= 1:
+      return False
+    if "_spawnable" not in self.__dict__:
+      try:
+        spawnable = b"__main__" not in pickle.dumps(self)
+      except (pickle.PicklingError, TypeError, AttributeError):
+        spawnable = False
+      if not spawnable:
+        log.warning("SI-Score: the class/background library factories cannot be sent to other processes (defined "
+                    "in __main__?); generating in this process only")
+      self.__dict__["_spawnable"] = spawnable
+    return self.__dict__["_spawnable"]
+
+  def _pool(self):
+    pool = self.__dict__.get("_process_pool")
+    if pool is None:
+      import concurrent.futures  # pylint: disable=import-outside-toplevel
+      import multiprocessing  # pylint: disable=import-outside-toplevel
+      # Spawned, not forked: this process runs TensorFlow's threads and holds file locks. The children import only
+      # what compositing needs and get this generator's recipe once.
+      pool = concurrent.futures.ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                                    initializer=_start_worker, initargs=(self,))
+      weakref.finalize(self, pool.shutdown, wait=False, cancel_futures=True)
+      self.__dict__["_process_pool"] = pool
+    return pool
 
   def background(self, background_id: str) -> np.ndarray:
     cache = self.__dict__.setdefault("_background_cache", {})
@@ -77,17 +133,60 @@ class Generator:
   def examples(self, job: Job) -> Iterator[tuple[str, dict]]:
     """(key, TFDS example) for every spec of `job` that passes its visibility threshold."""
     cutout = self.cutout(job)
-    resolution = self.settings.resolution
     if self.settings.mode == "full3d":
       from kubricgen.datasets.si_score import full3d  # pylint: disable=import-outside-toplevel
       points = [(s.x, s.y, s.area, s.rotation) for s in job.specs]
       rendered = full3d.render_images(self.library, cutout, [self.background(s.background_id) for s in job.specs],
-                                      points, resolution, self.settings.samples)
+                                      points, self.settings.resolution, self.settings.samples)
+      for spec, result in zip(job.specs, rendered):
+        if result.pct_inside_image >= spec.visibility_threshold:
+          yield spec.key, schema.example(spec, result.image, result.mask, result.pct_inside_image,
+                                         self.imagenet_labels[spec.class_name])
+    elif len(job.specs) > SPECS_PER_TASK and self._use_processes():
+      pool = self._pool()
+      with _main_module_hidden():  # children are started by submit()
+        tasks = [pool.submit(_composite_in_worker, cutout, job.specs[start:start + SPECS_PER_TASK])
+                 for start in range(0, len(job.specs), SPECS_PER_TASK)]
+      try:
+        for task in tasks:
+          yield from task.result()
+      finally:
+        for task in tasks:
+          task.cancel()
     else:
-      rendered = (composite_mode.composite(cutout.rgba, self.background(s.background_id), s.x, s.y, s.area,
-                                           s.rotation, key=cutout.key) for s in job.specs)
-    for spec, result in zip(job.specs, rendered):
-      if result.pct_inside_image < spec.visibility_threshold:
-        continue
-      yield spec.key, schema.example(spec, result.image, result.mask, result.pct_inside_image,
-                                     self.imagenet_labels[spec.class_name])
+      yield from self.composite_examples(cutout, job.specs)
+
+  def composite_examples(self, cutout: cutouts.Cutout, specs) -> Iterator[tuple[str, dict]]:
+    """Composite mode in this process: (key, TFDS example) of each spec that passes its visibility threshold."""
+    for spec in specs:
+      result = composite_mode.composite(cutout.rgba, self.background(spec.background_id), spec.x, spec.y, spec.area,
+                                        spec.rotation, key=cutout.key)
+      if result.pct_inside_image >= spec.visibility_threshold:
+        yield spec.key, schema.example(spec, result.image, result.mask, result.pct_inside_image,
+                                       self.imagenet_labels[spec.class_name])
+
+
+@contextlib.contextmanager
+def _main_module_hidden():
+  """Spawned children re-run the parent's main script unless `__main__` has no file: the caller's script must not run
+  again (or need an `if __name__ == "__main__"` guard) just because examples are made in parallel, and the children
+  need nothing from it (`_use_processes` checked that)."""
+  main = sys.modules.get("__main__")
+  sys.modules["__main__"] = types.ModuleType("__main__")
+  try:
+    yield
+  finally:
+    sys.modules["__main__"] = main
+
+
+_worker_generator: Generator | None = None  # in a compositing process: its copy of the generator
+
+
+def _start_worker(generator: Generator) -> None:
+  global _worker_generator  # pylint: disable=global-statement
+  _worker_generator = generator
+  _worker_generator.imagenet_labels  # pylint: disable=pointless-statement  (loads the class library now)
+
+
+def _composite_in_worker(cutout: cutouts.Cutout, specs) -> list[tuple[str, dict]]:
+  return list(_worker_generator.composite_examples(cutout, specs))
