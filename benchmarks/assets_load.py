@@ -41,9 +41,9 @@ def forget_memos() -> None:
 
 
 def timed_creates(make_source, ids=None) -> tuple[float, int]:
-  source = make_source()
-  ids = ids or source.ids
   start = time.perf_counter()
+  source = make_source()  # reading (and for gs://, downloading) the manifest counts too
+  ids = ids or source.ids
   for asset_id in ids:
     source.create(asset_id)
   return time.perf_counter() - start, len(ids)
@@ -148,16 +148,26 @@ def markdown(results: list[dict], repeats: int) -> str:
   lines = ["## Assets", "",
            "Assets loaded per second (`source.create(id)`: files verified, mesh normalised, collision and mass, "
            "material; `benchmarks/assets_load.py`, one run, all rows side by side, median of "
-           f"{repeats} repeats with fresh caches; {platform.machine()}, {os.cpu_count()} cores, shared machine).",
+           f"{repeats} repeats with fresh caches; {platform.machine()}, {os.cpu_count()} cores, shared machine: load "
+           f"average {os.getloadavg()[0]:.1f} at the end, so compare rows and ratios rather than absolute rates).",
            "cold = empty asset cache and no in-process memo; cached = disk cache filled, new-process memos; "
            "hot = same process again.", "",
            "| source | assets | cold /s | cached /s | hot /s | cached vs cold |", "|---|---:|---:|---:|---:|---:|"]
   for r in results:
     cached = f"{r['cached_per_s']:.1f}" if r["cached_per_s"] else "-"
-    ratio = f"{r['cached_per_s'] / r['cold_per_s']:.1f}x" if r["cached_per_s"] else \
-        f"{r['hot_per_s'] / r['cold_per_s']:.1f}x (hot)"
-    lines.append(f"| {r['source']} | {r['assets']} | {r['cold_per_s']:.1f} | {cached} | {r['hot_per_s']:.1f} | "
+    ratio = f"{r['cached_per_s'] / r['cold_per_s']:.1f}x" if r["cached_per_s"] else "-"
+    lines.append(f"| {r['source']} | {r['assets']} | {r['cold_per_s']:.1f} | {cached} | {r['hot_per_s']:.0f} | "
                  f"{ratio} |")
+  lines += ["",
+            "- Cold is dominated by deriving meshes once: procedural generation (the soccer ball's 1024 px pattern "
+            "texture is the slowest, ~1.7 s), normalising pybullet_data meshes (URDF visuals assembled) and writing "
+            "collision pieces; after that every asset is a JSON read, an existence check and one OBJ read.",
+            "- The class library's hot rate stays near its cached rate because the scene engine keeps the last 64 "
+            "meshes (`kubricgen/scene/objects.py`, `_load_mesh` LRU) and the library has 78: creating all of them in "
+            "turn re-reads every OBJ. Sources of <= 64 assets reach the hot rates above.",
+            "- gs:// cold includes downloading and verifying every file from a local emulator (no network latency); "
+            "on real GCS add one round trip per file on first use. Backgrounds: cold = JPEG decode + top-left square "
+            "crop + resize; hot = a copy from the LRU cache."]
   return "\n".join(lines) + "\n"
 
 
