@@ -145,7 +145,7 @@ def _show(args) -> int:
 
 
 def _preview(args) -> int:
-  from kubricgen.assets import ClassLibrary, preview  # pylint: disable=import-outside-toplevel
+  from kubricgen.assets import ClassLibrary, prepare, preview, shapes  # pylint: disable=import-outside-toplevel
   from kubricgen.assets.errors import AssetError  # pylint: disable=import-outside-toplevel
   from tqdm.auto import tqdm  # pylint: disable=import-outside-toplevel
   if args.size < 16 or args.samples < 1:
@@ -174,7 +174,7 @@ def _preview(args) -> int:
     for class_name in sorted(groups):
       tiles = []
       for info in groups[class_name]:
-        key = {"source": source.name, "asset": info.id,
+        key = {"source": source.name, "asset": info.id, "code": [shapes.VERSION, prepare.VERSION],
                "entry": source.entry(info.id).to_json() if hasattr(source, "entry") else info.metadata}
         image = preview.cached_thumbnail(key, lambda i=info.id: source.create(i), args.size, args.samples)
         label = info.id + (f" [{info.split}]" if info.split else "")
