@@ -74,6 +74,7 @@ def _script_line(error: BaseException, script: str) -> str:
 COMMANDS = {
     "verify": "kubricgen.cli.verify_command",
     "assets": "kubricgen.cli.assets_command",
+    "export": "kubricgen.cli.export_command",
 }
 
 

@@ -53,24 +53,30 @@ def write_zip(version_dir: str, config: str, out_dir: str) -> ExportResult:
   os.makedirs(out_dir, exist_ok=True)
   zip_path = os.path.join(out_dir, f"{config}.zip")
   temporary = f"{zip_path}.partial"
-  with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive:
-    for example in dataset.as_numpy_iterator():
-      label = int(example["label"])
-      stock = stock_names[label]
-      if stock is None:
-        skipped[names[label]] += 1
-        continue
-      archive.writestr(f"{STOCK_FOLDERS[config]}/{stock}/{int(example['image_id'])}.jpg", example["image"])
-      exported[stock] += 1
-  if not exported:
-    os.remove(temporary)
-    raise ValueError(f"none of the classes {names} is one of the stock SI-Score classes: nothing to export")
+  try:
+    with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive:
+      for example in dataset.as_numpy_iterator():
+        label = int(example["label"])
+        stock = stock_names[label]
+        if stock is None:
+          skipped[names[label]] += 1
+          continue
+        archive.writestr(f"{STOCK_FOLDERS[config]}/{stock}/{int(example['image_id'])}.jpg", example["image"])
+        exported[stock] += 1
+    if not exported:
+      found = ", ".join(f"{name} ({count} images)" for name, count in sorted(skipped.items())) or "no images"
+      raise ValueError(f"none of its classes is one of the 61 stock SI-Score classes ({found}): nothing to export")
+  except BaseException:
+    if os.path.exists(temporary):
+      os.remove(temporary)
+    raise
   os.replace(temporary, zip_path)
   return ExportResult(config, zip_path, None, dict(exported), dict(skipped))
 
 
 def prepare_stock(zip_path: str, config: str, data_dir: str) -> str:
-  """Build the stock `siscore/<config>` dataset in `data_dir` from our zip, with the stock builder's own code."""
+  """Build the stock `siscore/<config>` dataset in `data_dir` from our zip, with the stock builder's own code (an
+  earlier one there is replaced: TFDS would otherwise keep serving it)."""
   import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
   builder = tfds.builder(f"siscore/{config}", data_dir=data_dir)
   extracted = tempfile.mkdtemp(prefix="siscore-export-")
@@ -83,7 +89,8 @@ def prepare_stock(zip_path: str, config: str, data_dir: str) -> str:
     datapath = os.path.join(extracted, STOCK_FOLDERS[config])
     # The stock builder downloads its zip from S3; point its (unchanged) example generator at ours instead.
     builder._split_generators = lambda dl_manager: {"test": builder._generate_examples(datapath=datapath)}  # pylint: disable=protected-access
-    builder.download_and_prepare()
+    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
+        download_mode=tfds.download.GenerateMode.REUSE_CACHE_IF_EXISTS))
   finally:
     shutil.rmtree(extracted, ignore_errors=True)
   return builder.data_dir
