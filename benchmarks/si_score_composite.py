@@ -1,7 +1,7 @@
 """SI-Score composite mode vs the original SI-Score generator, side by side in one run (issue 6, item 4).
 
   .venv/bin/python benchmarks/si_score_composite.py                     # location, size, rotation; 3 rounds
-  .venv/bin/python benchmarks/si_score_composite.py --ours auto,1,beam   # also 1 process, and the Beam job path
+  .venv/bin/python benchmarks/si_score_composite.py --ours auto,0,2,beam # in-process, 2 children, the Beam path
   .venv/bin/python benchmarks/si_score_composite.py --subsets location --rounds 1 --instances 4   # a quick look
 
 Both sides get the same inputs: object cut-outs rendered once by our cut-out renderer (Blender, cached; the render
@@ -16,8 +16,9 @@ time is reported apart and is not part of either rate), the same procedural "pho
   100-thread pool, one metadata.csv row per image. No masks, no TFDS.
 * ours: `kubricgen.datasets.si_score.build.build([subset], settings, ...)` writing the real TFDS dataset (JPEG q95
   image + PNG mask + every factor per example, shuffled tfrecord shards, array_record copy, atomic publish), cut-outs
-  already in the cut-out cache. Variants (--ours): `auto` (build's default: compositing in min(2, cores) processes),
-  a number of processes, `beam` (the Beam job path, which `scenes/si_score.py` uses unless --in_process).
+  already in the cut-out cache. Variants (--ours): `auto` (build's default: compositing in min(2, cores - 1) child
+  processes), a number of child processes (0: all in the building process), `beam` (the Beam job path, which
+  `scenes/si_score.py` uses unless --in_process).
 * breakdown: one more build of the first subset in a single process with timers around each stage, giving our CPU
   cost per image (CPU time of the building thread, so other load on the machine does not count) and wall time per
   image: composite, JPEG encode, mask PNG encode, example record + content hash, TFDS feature encoding, TFDS
@@ -295,7 +296,7 @@ def run_breakdown(subset: str, settings: specs.Settings, work: str, cache_dir: s
   try:
     start, wall = time.thread_time(), time.perf_counter()
     result = build.build([subset], settings, data_dir=data_dir, overwrite=True, cache_dir=cache_dir,
-                         progress=progress, generator_factory=generator_factory(1))[0]
+                         progress=progress, generator_factory=generator_factory(0))[0]
     total, wall = time.thread_time() - start, time.perf_counter() - wall
   finally:
     timers.restore()
@@ -334,11 +335,11 @@ def summarise(runs: list[dict]) -> dict:
           "cpu_ms_per_image_median": statistics.median(r["cpu_ms_per_image"] for r in runs)}
 
 
-VARIANT_NAMES = {"auto": "ours", "beam": "ours, Beam path"}
+VARIANT_NAMES = {"auto": "ours", "beam": "ours, Beam path", "0": "ours, in one process"}
 
 
 def variant_name(variant: str) -> str:
-  return VARIANT_NAMES.get(variant, f"ours, {variant} process{'es' if variant != '1' else ''}")
+  return VARIANT_NAMES.get(variant, f"ours, {variant} compositing child process{'es' if variant != '1' else ''}")
 
 
 def markdown(results: dict) -> str:
@@ -377,7 +378,8 @@ def parse_args(argv=None):
   parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (baseline, ours) per subset")
   parser.add_argument("--threads", type=int, default=100, help="baseline thread pool (the original's: 100)")
   parser.add_argument("--ours", default="auto", help="comma-separated variants of our build, each run every "
-                      "round: auto (build's default processes), a number of processes, beam (the Beam job path)")
+                      "round: auto (build's default), a number of compositing child processes (0: none), beam "
+                      "(the Beam job path)")
   parser.add_argument("--no_breakdown", action="store_true", help="skip the per-stage breakdown run")
   parser.add_argument("--samples", type=int, default=16, help="Cycles samples of the cut-out renders")
   parser.add_argument("--work_dir", default=None, help="scratch folder (default: a temporary one, removed)")
@@ -387,7 +389,7 @@ def parse_args(argv=None):
   args = parser.parse_args(argv)
   args.subsets = [s for s in args.subsets.split(",") if s]
   args.ours = [v for v in args.ours.split(",") if v]
-  if not args.ours or any(v not in ("auto", "beam") and not (v.isdigit() and int(v) >= 1) for v in args.ours):
+  if not args.ours or any(v not in ("auto", "beam") and not v.isdigit() for v in args.ours):
     parser.error(f"--ours: expected auto, beam or a number of processes, got {args.ours}")
   unknown = sorted(set(args.subsets) - set(factors.GRIDS))
   if unknown or not args.subsets:

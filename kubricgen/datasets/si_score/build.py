@@ -188,7 +188,9 @@ def build(configs, settings: specs.Settings, data_dir: str | None = None, overwr
   generator = generator_factory(settings, cache_dir=cache_dir)
   try:
     if beam_args is None and getattr(generator, "processes", 0) is None:
-      generator.processes = min(2, os.cpu_count() or 1)  # composite + encode beside TFDS's writing (Generator)
+      # Composite + encode in child processes beside this one's TFDS writing: one per spare core, at most 2 (this
+      # process's writing cannot keep up with more).
+      generator.processes = min(2, (os.cpu_count() or 1) - 1)
       generator.start()
     results = [build_config(config, generator, local_dir, overwrite and not remote, progress, beam_args,
                             executor_settings, cache_dir) for config in configs]

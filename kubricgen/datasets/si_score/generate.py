@@ -1,8 +1,8 @@
 """Make the examples of one job: render (or load) the cut-out, then composite or render every spec of the job.
 
 `Generator` is what a worker holds: picklable (it stores how to build the libraries, not the libraries), it loads
-the class and background libraries lazily in the process where it runs. In composite mode, `processes` > 1 spreads
-compositing and encoding over that many spawned processes while the calling process keeps writing (TFDS's
+the class and background libraries lazily in the process where it runs. In composite mode, `processes` >= 1 spreads
+compositing and encoding over that many spawned child processes while the calling process keeps writing (TFDS's
 serialisation and shuffling stay there); the examples come out in the same order with the same bytes.
 """
 from __future__ import annotations
@@ -44,7 +44,7 @@ class Generator:
   cache_dir: str | None = None
   make_library: Callable = default_class_library
   make_backgrounds: Callable = default_background_library
-  processes: int | None = None  # composite mode: processes compositing + encoding (None or 1: the calling one)
+  processes: int | None = None  # composite mode: child processes compositing + encoding (None or 0: none)
 
   @functools.cached_property
   def library(self):
@@ -76,7 +76,7 @@ class Generator:
     return state
 
   def start(self) -> None:
-    """Start the compositing processes now (when `processes` > 1), so they load while the caller sets up."""
+    """Start the compositing processes now (if any), so they load while the caller sets up."""
     if self.settings.mode == "composite" and self._use_processes() and "_process_pool" not in self.__dict__:
       pool = self._pool()
       with _main_module_hidden():
@@ -90,9 +90,9 @@ class Generator:
       pool.shutdown(wait=True, cancel_futures=True)
 
   def _use_processes(self) -> bool:
-    """Whether examples are made in child processes: `processes` > 1, and a child can rebuild this generator from
+    """Whether examples are made in child processes: `processes` >= 1, and a child can rebuild this generator from
     importable modules (a factory defined in the caller's `__main__`, e.g. a notebook, cannot be sent)."""
-    if (self.processes or 1) <= 1:
+    if not self.processes:
       return False
     if "_spawnable" not in self.__dict__:
       try:
