@@ -52,9 +52,9 @@ class JobCache:
     self._atomic_write(self._path(self.stats, key, ".json"), json.dumps({"key": key, **stats}).encode())
 
   def mark_cached(self, key: str, stats: dict[str, Any]) -> None:
-    path = self._path(self.stats, key, ".json")
-    if not path.exists():
-      self._atomic_write(path, json.dumps({"key": key, **stats}).encode())
+    """Record that this run took the job's result from the cache. It replaces the record of the run that rendered
+    the job, so a run's job summary counts what that run did (a rerun after a crash: its jobs_from_cache)."""
+    self._atomic_write(self._path(self.stats, key, ".json"), json.dumps({"key": key, **stats}).encode())
 
   @staticmethod
   def _atomic_write(path: epath.Path, data: bytes) -> None:
