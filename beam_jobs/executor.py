@@ -1,5 +1,13 @@
 """Run one job in a child process: a timeout catches hangs, a crash or timeout is retried, and the child is
 replaced every `jobs_per_process` jobs so Blender/PyBullet state and memory never build up in a long run.
+
+A child is spawned: a fresh interpreter, so no inherited Blender/TF state, and safe with threads. It is started (and
+has imported the job function's modules) before its first job is sent, so the timeout bounds the job itself; a busy
+machine can stretch the start-up by seconds, and it gets a timeout of its own. multiprocessing re-runs the parent's
+main module in every spawned child so that functions defined there can be found. Under a runner that module is the
+runner's (Beam's SDK harness, which imports Beam and gRPC: seconds and ~200 MB per child) or the driver script's,
+never the job's: `JobExecutor(import_main=False)`, which the job pipeline uses, starts children without it, so the
+job function must be importable by name (as a Beam worker needs anyway).
 """
 from __future__ import annotations
 
@@ -10,6 +18,8 @@ import multiprocessing
 import os
 import time
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import context as mp_context
+from multiprocessing import spawn
 from typing import Any, Callable
 
 log = logging.getLogger("kubricgen")
@@ -17,6 +27,10 @@ log = logging.getLogger("kubricgen")
 
 class JobFailed(RuntimeError):
   """A job kept failing after all retries."""
+
+
+class _StartTimeout(Exception):
+  """A new job process did not get ready within the job timeout."""
 
 
 @dataclasses.dataclass
@@ -27,23 +41,75 @@ class ExecutorSettings:
   in_process: bool = False  # run jobs in the calling process (no isolation; for debugging)
 
 
+_WITHOUT_MAIN = "kubricgen-job-without-main-"  # name prefix of job processes that skip the parent's main module
+
+
+def _preparation_data(name):
+  """multiprocessing's start-up data for a spawned child, minus the parent's main module for job processes started
+  with `import_main=False` (multiprocessing would otherwise re-run that module in the child, see the docstring)."""
+  data = _stdlib_preparation_data(name)
+  if str(name).startswith(_WITHOUT_MAIN):
+    data.pop("init_main_from_name", None)
+    data.pop("init_main_from_path", None)
+  return data
+
+
+_stdlib_preparation_data = getattr(spawn.get_preparation_data, "__wrapped__", spawn.get_preparation_data)
+_preparation_data.__wrapped__ = _stdlib_preparation_data
+spawn.get_preparation_data = _preparation_data  # changes nothing for processes not named as below
+
+
+class _JobProcessWithoutMain(mp_context.SpawnProcess):
+  def __init__(self, *args, **kwargs):
+    super().__init__(*args, **kwargs)
+    self.name = _WITHOUT_MAIN + self.name
+
+
+class _ContextWithoutMain(mp_context.SpawnContext):
+  Process = _JobProcessWithoutMain
+
+
+def materialise(make_examples: Callable, job) -> list:
+  """In the job's child process: the job's examples as a list (after any test fault injected for this job)."""
+  from beam_jobs import faults  # pylint: disable=import-outside-toplevel
+  faults.maybe_inject(job.key)
+  return list(make_examples(job))
+
+
 def _call(function: Callable, job: Any) -> tuple[Any, int, float]:
   start = time.perf_counter()
   result = function(job)
   return result, os.getpid(), time.perf_counter() - start
 
 
+def _ready(function: Callable) -> int:
+  """Sent to a new child before its first job: unpickling `function` imports the job's modules there, so a job's
+  timeout counts the job, not the child's start-up (which a busy machine can stretch by seconds)."""
+  del function
+  return os.getpid()
+
+
 class JobExecutor:
   """`run(function, job)` -> (result, child pid, seconds, attempts), isolated in a recyclable child process."""
 
-  def __init__(self, settings: ExecutorSettings | None = None):
+  def __init__(self, settings: ExecutorSettings | None = None, import_main: bool = True):
     self.settings = settings or ExecutorSettings()
+    self.import_main = import_main  # False: children skip the parent's main module (see the module docstring)
     self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+    self._started: concurrent.futures.Future | None = None  # the new child's _ready call
+    self._jobs_in_child = 0
 
-  def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
-    context = multiprocessing.get_context("spawn")  # no inherited Blender/TF state; safe with threads
-    return concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context,
-                                                  max_tasks_per_child=self.settings.jobs_per_process)
+  def _start_child(self, function: Callable) -> None:
+    context = multiprocessing.get_context("spawn") if self.import_main else _ContextWithoutMain()
+    self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context)
+    self._started = self._pool.submit(_ready, function)
+    self._jobs_in_child = 0
+
+  def _retire_child(self, function: Callable) -> None:
+    """After `jobs_per_process` jobs: let the child exit and start its replacement now, while the caller saves the
+    last result."""
+    self._pool.shutdown(wait=False)
+    self._start_child(function)
 
   def _kill_pool(self) -> None:
     if self._pool is None:
@@ -52,7 +118,31 @@ class JobExecutor:
       if process.is_alive():
         process.kill()
     self._pool.shutdown(wait=False, cancel_futures=True)
-    self._pool = None
+    self._pool = self._started = None
+
+  def _count_job(self, function: Callable) -> None:
+    self._jobs_in_child += 1
+    if self._jobs_in_child >= self.settings.jobs_per_process:
+      self._retire_child(function)
+
+  def _run_once(self, function: Callable, job: Any) -> tuple[Any, int, float]:
+    timeout = self.settings.timeout_s
+    if self._pool is None:
+      self._start_child(function)
+    try:
+      self._started.result(timeout=timeout)  # the child's start-up has a timeout of its own
+    except concurrent.futures.TimeoutError:
+      raise _StartTimeout(f"job process did not start within {timeout:g} s") from None
+    future = self._pool.submit(_call, function, job)
+    try:
+      outcome = future.result(timeout=timeout)
+    except (concurrent.futures.TimeoutError, BrokenProcessPool):
+      raise
+    except Exception:
+      self._count_job(function)  # the job raised; its process lives on
+      raise
+    self._count_job(function)
+    return outcome
 
   def run(self, function: Callable, job: Any, key: str = "") -> tuple[Any, int, float, int]:
     if not self.settings.in_process and multiprocessing.current_process().daemon:
@@ -64,12 +154,12 @@ class JobExecutor:
       return result, pid, seconds, 1
     errors = []
     for attempt in range(1, self.settings.retries + 2):
-      if self._pool is None:
-        self._pool = self._new_pool()
-      future = self._pool.submit(_call, function, job)
       try:
-        result, pid, seconds = future.result(timeout=self.settings.timeout_s)
+        result, pid, seconds = self._run_once(function, job)
         return result, pid, seconds, attempt
+      except _StartTimeout as error:
+        errors.append(str(error))
+        self._kill_pool()
       except concurrent.futures.TimeoutError:
         errors.append(f"timed out after {self.settings.timeout_s:g} s")
         self._kill_pool()
@@ -84,4 +174,4 @@ class JobExecutor:
   def close(self) -> None:
     if self._pool is not None:
       self._pool.shutdown(wait=True)
-      self._pool = None
+      self._pool = self._started = None

@@ -13,14 +13,8 @@ from typing import Any, Callable, Sequence
 
 import apache_beam as beam
 
-from beam_jobs import faults
 from beam_jobs.cache import JobCache
-from beam_jobs.executor import ExecutorSettings, JobExecutor
-
-
-def _materialise(make_examples: Callable, job) -> list:
-  faults.maybe_inject(job.key)
-  return list(make_examples(job))
+from beam_jobs.executor import ExecutorSettings, JobExecutor, materialise
 
 
 class _RunJob(beam.DoFn):
@@ -40,7 +34,7 @@ class _RunJob(beam.DoFn):
     self.retried = beam.metrics.Metrics.counter("kubricgen", "job_retries")
 
   def setup(self):
-    self.executor = JobExecutor(self.settings)
+    self.executor = JobExecutor(self.settings, import_main=False)  # job code never lives in a runner's main
 
   def process(self, job):
     items = len(job.specs) if hasattr(job, "specs") else 1
@@ -49,7 +43,7 @@ class _RunJob(beam.DoFn):
                                        "cached": True, "finished": time.time()})
       self.reused.inc()
     else:
-      examples, pid, seconds, attempts = self.executor.run(functools.partial(_materialise, self.make_examples), job,
+      examples, pid, seconds, attempts = self.executor.run(functools.partial(materialise, self.make_examples), job,
                                                            key=job.key)
       self.cache.save(job.key, examples, {"items": items, "examples": len(examples), "seconds": seconds,
                                           "worker": pid, "attempts": attempts, "cached": False,
