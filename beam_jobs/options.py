@@ -1,15 +1,19 @@
 """Beam pipeline options: known flags first, everything else handed to Beam untouched.
 
-The embedded default is local multi-processing on the FnApiRunner (DirectRunner would first try to download the
-Prism runner binary, which fails offline). Any standard option passes through: `--runner DataflowRunner --project
-P --region R --temp_location gs://... --sdk_container_image IMAGE`, `--runner DaskRunner --dask_client_address
-HOST:PORT`, `--runner PortableRunner --job_endpoint HOST:PORT` (Flink/Spark job servers), ...
+The embedded default is the FnApiRunner with one thread per worker (DirectRunner would first try to download the
+Prism runner binary, which fails offline). Threads are enough: a Beam worker only hands jobs to its job child process
+(beam_jobs.executor) and writes their results to the cache, so every job still runs in a process of its own, while
+the seconds it takes to start (and stop) a worker process that imports Beam are saved on every run (BENCHMARKS.md,
+"Beam jobs (issue 7)"); `--direct_running_mode=multi_processing` still gives one process per worker. Any standard
+option passes through: `--runner DataflowRunner --project P --region R --temp_location gs://...
+--sdk_container_image IMAGE`, `--runner DaskRunner --dask_client_address HOST:PORT`, `--runner PortableRunner
+--job_endpoint HOST:PORT` (Flink/Spark job servers), ...
 """
 from __future__ import annotations
 
 import os
 
-LOCAL_DEFAULTS = ("--runner=FnApiRunner", "--direct_running_mode=multi_processing")
+LOCAL_DEFAULTS = ("--runner=FnApiRunner", "--direct_running_mode=multi_threading")
 # Runners Beam only knows by their full path.
 RUNNER_ALIASES = {"DaskRunner": "apache_beam.runners.dask.dask_runner.DaskRunner"}
 
@@ -33,7 +37,7 @@ def pipeline_args(beam_args: list[str] | None, workers: int | None = None) -> li
   """Beam arguments with the local defaults filled in where the user gave no runner."""
   args = _normalise(list(beam_args or []))
   if not any(a.startswith("--runner") for a in args):
-    args += list(LOCAL_DEFAULTS)
+    args += [a for a in LOCAL_DEFAULTS if not any(given.startswith(a.split("=")[0]) for given in args)]
     if not any(a.startswith("--direct_num_workers") for a in args):
       args.append(f"--direct_num_workers={workers or min(2, os.cpu_count() or 1)}")
   return args
