@@ -101,3 +101,32 @@ def test_libraries_combine_without_clashes(tmp_path):
   (tmp_path / "meadow.png").rename(tmp_path / "mine.png")
   both = bundled + BackgroundLibrary.from_folder(tmp_path)
   assert "mine" in both and len(both) == len(bundled) + 1
+
+
+def test_exr_environment_maps_load_like_hdr(tmp_path):
+  import OpenEXR
+  sky = np.zeros((16, 32, 3), dtype=np.float32)
+  sky[:8] = (1.0, 2.0, 4.0)
+  sky[8:] = (0.2, 0.1, 0.05)
+  channels = {c: np.ascontiguousarray(sky[..., i]) for i, c in enumerate("RGB")}
+  with OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}, channels) as exr:
+    exr.write(str(tmp_path / "studio.exr"))
+  assert np.allclose(hdri.read(tmp_path / "studio.exr"), sky)
+  view = BackgroundLibrary.from_folder(tmp_path).load("studio", 16)
+  assert view[1].mean(0)[2] > view[1].mean(0)[0] and view[-2].mean() < view[1].mean()
+  (tmp_path / "studio.exr").write_bytes(b"not an exr")
+  with pytest.raises(AssetError, match="cannot read EXR"):
+    BackgroundLibrary.from_folder(tmp_path).load("studio", 16)
+
+
+def test_procedural_backgrounds_render_in_blender_once_and_are_cached(fresh_cache):
+  library = BackgroundLibrary.procedural(kinds=["brick_wall"], seeds=[3], size=32, samples=2)
+  assert library.ids == ["brick_wall-3"]
+  image = library.load("brick_wall-3", 16)
+  assert image.shape == (16, 16, 3) and image.std() > 2  # bricks and mortar, not a flat colour
+  path = library.path("brick_wall-3")
+  stamp = path.stat().st_mtime_ns
+  again = BackgroundLibrary.procedural(kinds=["brick_wall"], seeds=[3], size=32, samples=2)
+  assert again.path("brick_wall-3") == path and path.stat().st_mtime_ns == stamp  # not rendered again
+  with pytest.raises(AssetError, match="unknown procedural background"):
+    BackgroundLibrary.procedural(kinds=["volcano"])
