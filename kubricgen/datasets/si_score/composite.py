@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 
 import numpy as np
 from PIL import Image
@@ -31,44 +32,66 @@ def canvas_size(cutout_shape, area: float, width: int, height: int) -> tuple[int
   return max(1, int(round(cw * scale))), max(1, int(round(ch * scale)))
 
 
-@dataclasses.dataclass
 class _Transformed:
-  """A scaled and rotated cut-out, ready to blend: premultiplied rgb and alpha (float32, the whole transformed canvas),
-  the silhouette box in canvas pixels, and, inside that box only, 1 - alpha and the uint8 coverage mask."""
-  source: np.ndarray  # the caller's cut-out array (identity check; kept alive so its id stays unique)
-  rgb: np.ndarray
-  alpha: np.ndarray
-  box: tuple[int, int, int, int]
-  rgb_in_box: np.ndarray
-  keep_in_box: np.ndarray  # (h, w, 3) float32: 1 - alpha, per channel (a broadcast multiply is 7x slower)
-  coverage_in_box: np.ndarray  # (h, w, 1) uint8: round(alpha * 255)
-  needs_clip: bool  # False when premultiplied rgb <= alpha everywhere: a blend then never exceeds 255.5
+  """A scaled and rotated cut-out, ready to blend: its premultiplied RGBa pixels (uint8, the whole transformed canvas),
+  the silhouette box in canvas pixels, and, inside that box only, premultiplied rgb and 1 - alpha (float32) and the
+  uint8 coverage mask. Float copies of the whole canvas (`rgb`, `alpha`) are made only when asked for."""
+
+  def __init__(self, source: np.ndarray, image: Image.Image):
+    self.source = source  # the caller's cut-out array (identity check; kept alive so its id stays unique)
+    self.pixels = np.asarray(image)  # (h, w, 4) uint8 premultiplied RGBa
+    box = image.getchannel(3).getbbox()  # the box of alpha > 0
+    self.box = tuple(int(v) for v in box) if box else (0, 0, 0, 0)
+    inside = self.pixels[self.box[1]:self.box[3], self.box[0]:self.box[2]]
+    a = inside[..., 3:].astype(np.float32) / 255.0
+    self.rgb_in_box = inside[..., :3].astype(np.float32)
+    self.keep_in_box = np.ascontiguousarray(np.broadcast_to(1 - a, self.rgb_in_box.shape))  # a broadcast multiply
+    self.coverage_in_box = np.clip(a * 255 + 0.5, 0, 255).astype(np.uint8)                  # is 7x slower
+    # False when premultiplied rgb <= alpha everywhere: a blend then never exceeds 255.5, so needs no clip.
+    self.needs_clip = bool((inside[..., :3] > inside[..., 3:]).any())
+
+  @functools.cached_property
+  def rgb(self) -> np.ndarray:
+    return self.pixels[..., :3].astype(np.float32)
+
+  @functools.cached_property
+  def alpha(self) -> np.ndarray:
+    return self.pixels[..., 3].astype(np.float32) / 255.0
+
+  def nbytes(self) -> int:
+    extra = sum(self.__dict__[k].nbytes for k in ("rgb", "alpha") if k in self.__dict__)
+    return self.pixels.nbytes + self.rgb_in_box.nbytes + self.keep_in_box.nbytes + self.coverage_in_box.nbytes + extra
 
 
 CACHE_ENTRIES = 256
 CACHE_BYTES = 256 << 20
 _cache: collections.OrderedDict = collections.OrderedDict()
 _cache_bytes = 0
+_premultiplied: collections.OrderedDict = collections.OrderedDict()  # a few cut-outs as PIL RGBa images
 
 
-def _make(cutout: np.ndarray, size: tuple[int, int], rotation: float) -> _Transformed:
+def _source_image(cutout: np.ndarray, key) -> Image.Image:
+  """`cutout` as a premultiplied PIL image, converted once per cut-out."""
+  source_key = (key if key is not None else id(cutout), cutout.shape)
+  cached = _premultiplied.get(source_key)
+  if cached is not None and (cached[0] is cutout or (key is not None and np.array_equal(cached[0], cutout))):
+    return cached[1]
   shape = cutout.shape
   image = Image.frombuffer("RGBA", (shape[1], shape[0]), np.ascontiguousarray(cutout), "raw", "RGBA", 0,
                            1).convert("RGBa")
-  image = image.resize(size, Image.BILINEAR, reducing_gap=2.0 if min(size) * 2 < min(shape[:2]) else None)
+  _premultiplied[source_key] = (cutout, image)
+  while len(_premultiplied) > 8:
+    _premultiplied.popitem(last=False)
+  return image
+
+
+def _make(cutout: np.ndarray, size: tuple[int, int], rotation: float, key) -> _Transformed:
+  shape = cutout.shape
+  image = _source_image(cutout, key).resize(size, Image.BILINEAR,
+                                            reducing_gap=2.0 if min(size) * 2 < min(shape[:2]) else None)
   if rotation % 360:
     image = image.rotate(rotation, resample=Image.BILINEAR, expand=True)
-  premultiplied = np.asarray(image, dtype=np.float32)
-  alpha = premultiplied[..., 3] / 255.0
-  rows, cols = np.nonzero(alpha > 0)
-  box = (int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1) if len(rows) else (0, 0, 0, 0)
-  inside = (slice(box[1], box[3]), slice(box[0], box[2]))
-  a = alpha[inside][..., None]
-  rgb_in_box = np.ascontiguousarray(premultiplied[inside][..., :3])
-  return _Transformed(source=cutout, rgb=premultiplied[..., :3], alpha=alpha, box=box, rgb_in_box=rgb_in_box,
-                      keep_in_box=np.ascontiguousarray(np.broadcast_to(1 - a, rgb_in_box.shape)),
-                      coverage_in_box=np.clip(a * 255 + 0.5, 0, 255).astype(np.uint8),
-                      needs_clip=bool((rgb_in_box > premultiplied[inside][..., 3:]).any()))
+  return _Transformed(cutout, image)
 
 
 def _transformed(cutout: np.ndarray, size: tuple[int, int], rotation: float, key) -> _Transformed:
@@ -80,19 +103,14 @@ def _transformed(cutout: np.ndarray, size: tuple[int, int], rotation: float, key
   if entry is not None and (entry.source is cutout or (key is not None and np.array_equal(entry.source, cutout))):
     _cache.move_to_end(cache_key)
     return entry
-  entry = _make(cutout, size, float(rotation))
+  entry = _make(cutout, size, float(rotation), key)
   if cache_key in _cache:
-    _cache_bytes -= _entry_bytes(_cache.pop(cache_key))
+    _cache_bytes -= _cache.pop(cache_key).nbytes()
   _cache[cache_key] = entry
-  _cache_bytes += _entry_bytes(entry)
+  _cache_bytes += entry.nbytes()
   while len(_cache) > CACHE_ENTRIES or (_cache_bytes > CACHE_BYTES and len(_cache) > 1):
-    _cache_bytes -= _entry_bytes(_cache.popitem(last=False)[1])
+    _cache_bytes -= _cache.popitem(last=False)[1].nbytes()
   return entry
-
-
-def _entry_bytes(entry: _Transformed) -> int:
-  return (entry.rgb.nbytes + entry.alpha.nbytes + entry.rgb_in_box.nbytes + entry.keep_in_box.nbytes
-          + entry.coverage_in_box.nbytes)
 
 
 def transform(cutout: np.ndarray, area: float, rotation: float, width: int, height: int, key=None):
