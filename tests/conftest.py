@@ -58,3 +58,4 @@ def gcs_emulator():
   finally:
     process.terminate()
     process.wait(timeout=10)
+

@@ -152,6 +152,13 @@ class Blender:
           transmission_bounces=max(settings.transmission_bounces, max_bounces),
           transparent_bounces=max(settings.transparent_bounces, max_bounces))
     device = device or getattr(flags, "device", None)
+    if engine in ("eevee", "workbench") and "tensorflow" in sys.modules and not os.environ.get(
+        "KUBRICGEN_ALLOW_GL_WITH_TF"):
+      # Measured here: with TensorFlow loaded, Blender's OpenGL engines crash the process (segmentation fault) on
+      # Mesa's llvmpipe driver. Fail with a reason instead; Cycles, and a process without TensorFlow, are fine.
+      raise RuntimeError(f"Blender.engine: {engine!r} crashes in a process that has imported TensorFlow (Mesa "
+                         "llvmpipe); render in a separate process or use engine='cycles' (set "
+                         "KUBRICGEN_ALLOW_GL_WITH_TF=1 to try anyway, e.g. on a GPU driver)")
     if engine not in ENGINES:
       raise ValueError(f"Blender.engine: expected one of {sorted(ENGINES)}, got {engine!r}")
     if not isinstance(settings.samples_per_pixel, int) or settings.samples_per_pixel < 1:

@@ -1,4 +1,6 @@
 """Blender view: real renders at 64x64 checked against geometry (depth, projection, ids, normals, flow)."""
+import os
+
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -136,10 +138,26 @@ def test_flow_of_a_translated_object_equals_its_projected_displacement():
 
 
 @pytest.mark.parametrize("engine", ["workbench", "eevee"])
-def test_fast_engines_give_the_same_ground_truth(engine):
-  scene, _ = top_down_scene(plate_position=(0.5, 0.5, 0))
-  reference = render(scene)
-  data = Blender(scene, engine=engine, samples_per_pixel=1).render_still()
+def test_fast_engines_give_the_same_ground_truth(engine, tmp_path):
+  # The OpenGL engines run in a child process: other test modules import TensorFlow into this one, and with it
+  # loaded these engines crash on Mesa's llvmpipe (see the next test).
+  import subprocess
+  import sys
+  code = f"""
+import numpy as np
+from tests.renderer.test_blender import Blender, render, top_down_scene
+scene, _ = top_down_scene(plate_position=(0.5, 0.5, 0))
+reference = render(scene)
+data = Blender(scene, engine={engine!r}, samples_per_pixel=1).render_still()
+np.savez({str(tmp_path / "out.npz")!r}, **{{"ref_" + k: v for k, v in reference.items()}}, **data)
+"""
+  root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+  result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=root,
+                          env={**os.environ, "PYTHONPATH": root})
+  assert result.returncode == 0, result.stderr[-3000:]
+  out = np.load(tmp_path / "out.npz")
+  data, reference = {k: out[k] for k in out.files if not k.startswith("ref_")}, \
+      {k[4:]: out[k] for k in out.files if k.startswith("ref_")}
   assert data["rgba"].shape == (RES, RES, 4) and data["rgba"][..., :3].max() > 0
   np.testing.assert_array_equal(data["segmentation"], reference["segmentation"])
   np.testing.assert_allclose(data["depth"], reference["depth"])
@@ -304,3 +322,21 @@ def test_quality_presets_set_cycles_and_explicit_arguments_win():
   assert (default.settings.diffuse_bounces, default.settings.transmission_bounces) == (1, 4)
   with pytest.raises(ValueError, match="Blender.quality"):
     Blender(scene, quality="ultra")
+
+
+def test_opengl_engines_refuse_a_process_with_tensorflow_instead_of_crashing(tmp_path):
+  import subprocess
+  import sys
+  code = """
+import tensorflow
+import kubricgen as kb
+from kubricgen.renderer.blender import Blender
+scene = kb.Scene(resolution=(8, 8))
+try:
+  Blender(scene, engine="workbench")
+except RuntimeError as error:
+  print("refused:", error)
+"""
+  result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+  assert result.returncode == 0 and "refused: Blender.engine: 'workbench' crashes" in result.stdout, result.stderr
