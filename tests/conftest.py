@@ -25,37 +25,47 @@ def kubricgen_command(*args):
   return [sys.executable, "-m", "kubricgen.cli.main", *args]
 
 
-def _free_port() -> int:
+
+def free_port() -> int:
+  """A TCP port on 127.0.0.1 that nothing listens on right now."""
+  import contextlib
   import socket
-  with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    return s.getsockname()[1]
+  with contextlib.closing(socket.socket()) as probe:
+    probe.bind(("127.0.0.1", 0))
+    return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def gcs_emulator():
-  """A real gcp-storage-emulator process on 127.0.0.1 (in memory); yields its URL for STORAGE_EMULATOR_HOST."""
+  """A real `gcp-storage-emulator` on a free local port (in memory), stopped at the end of the module.
+
+  Sets STORAGE_EMULATOR_HOST for the tests; yields the endpoint URL."""
+  import socket
   import subprocess
   import time
-  import urllib.request
-  port = _free_port()
+  port = free_port()
   executable = os.path.join(os.path.dirname(sys.executable), "gcp-storage-emulator")
   process = subprocess.Popen([executable, "start", "--host=127.0.0.1", f"--port={port}", "--in-memory"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-  url = f"http://127.0.0.1:{port}"
-  deadline = time.time() + 30
+  endpoint = f"http://127.0.0.1:{port}"
+  deadline = time.time() + 20
   while True:
     try:
-      urllib.request.urlopen(f"{url}/storage/v1/b?project=test", timeout=1)
+      socket.create_connection(("127.0.0.1", port), 0.2).close()
       break
     except OSError:
-      if time.time() > deadline or process.poll() is not None:
+      if process.poll() is not None or time.time() > deadline:
         process.kill()
-        raise RuntimeError("gcp-storage-emulator did not start")
-      time.sleep(0.2)
+        pytest.fail("gcp-storage-emulator did not start")
+      time.sleep(0.05)
+  saved = os.environ.get("STORAGE_EMULATOR_HOST")
+  os.environ["STORAGE_EMULATOR_HOST"] = endpoint
   try:
-    yield url
+    yield endpoint
   finally:
-    process.terminate()
-    process.wait(timeout=10)
-
+    process.kill()
+    process.wait()
+    if saved is None:
+      os.environ.pop("STORAGE_EMULATOR_HOST", None)
+    else:
+      os.environ["STORAGE_EMULATOR_HOST"] = saved

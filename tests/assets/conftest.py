@@ -1,10 +1,5 @@
-"""Fixtures for the asset tests: an isolated asset cache, tiny meshes, and a real gcp-storage-emulator process."""
-import contextlib
+"""Fixtures for the asset tests: an isolated asset cache and tiny meshes (the GCS emulator is in tests/conftest.py)."""
 import os
-import socket
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
@@ -51,42 +46,3 @@ def write_meshes(folder):
 @pytest.fixture
 def mesh_folder(tmp_path):
   return write_meshes(tmp_path / "meshes")
-
-
-def free_port() -> int:
-  with contextlib.closing(socket.socket()) as probe:
-    probe.bind(("127.0.0.1", 0))
-    return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def gcs_emulator():
-  """A real `gcp-storage-emulator` on a free local port (in memory), stopped at the end of the module.
-
-  Sets STORAGE_EMULATOR_HOST for the tests; yields the endpoint URL."""
-  port = free_port()
-  executable = os.path.join(os.path.dirname(sys.executable), "gcp-storage-emulator")
-  process = subprocess.Popen([executable, "start", "--host=127.0.0.1", f"--port={port}", "--in-memory"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-  endpoint = f"http://127.0.0.1:{port}"
-  deadline = time.time() + 20
-  while True:
-    try:
-      socket.create_connection(("127.0.0.1", port), 0.2).close()
-      break
-    except OSError:
-      if process.poll() is not None or time.time() > deadline:
-        process.kill()
-        pytest.fail("gcp-storage-emulator did not start")
-      time.sleep(0.05)
-  saved = os.environ.get("STORAGE_EMULATOR_HOST")
-  os.environ["STORAGE_EMULATOR_HOST"] = endpoint
-  try:
-    yield endpoint
-  finally:
-    process.kill()
-    process.wait()
-    if saved is None:
-      os.environ.pop("STORAGE_EMULATOR_HOST", None)
-    else:
-      os.environ["STORAGE_EMULATOR_HOST"] = saved

@@ -10,7 +10,7 @@ from PIL import Image
 
 from kubricgen.assets import BackgroundLibrary, ClassLibrary, IntegrityError, ManifestSource, StorageError
 from kubricgen.assets import importer, integrity, storage
-from tests.assets.conftest import free_port
+from tests.conftest import free_port
 from tests.conftest import kubricgen_command
 
 

@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from tests.conftest import free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -87,15 +89,8 @@ def test_killing_the_driver_then_rerunning_renders_only_what_is_missing(referenc
   assert not [p for p in os.listdir(data) if "staging" in p]
 
 
-def _free_port():
-  import socket
-  with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    return s.getsockname()[1]
-
-
 def test_a_dask_cluster_on_loopback_gives_the_same_bytes(reference, tmp_path):
-  port = _free_port()
+  port = free_port()
   dask = os.path.join(os.path.dirname(sys.executable), "dask")
   env = environment()
   scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
