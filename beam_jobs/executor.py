@@ -3,11 +3,15 @@ replaced every `jobs_per_process` jobs so Blender/PyBullet state and memory neve
 
 A child is spawned: a fresh interpreter, so no inherited Blender/TF state, and safe with threads. It is started (and
 has imported the job function's modules) before its first job is sent, so the timeout bounds the job itself; a busy
-machine can stretch the start-up by seconds, and it gets a timeout of its own. multiprocessing re-runs the parent's
-main module in every spawned child so that functions defined there can be found. Under a runner that module is the
-runner's (Beam's SDK harness, which imports Beam and gRPC: seconds and ~200 MB per child) or the driver script's,
-never the job's: `JobExecutor(import_main=False)`, which the job pipeline uses, starts children without it, so the
-job function must be importable by name (as a Beam worker needs anyway).
+machine can stretch the start-up by seconds, and it gets a timeout of its own.
+
+multiprocessing also hands a spawned child the parent's main module, which it runs again, and the parent's current
+`sys.path`. Under a runner both belong to the runner, not to the job: the main module is Beam's SDK harness (Beam
+and gRPC: seconds and ~200 MB per child) or the driver's script, and `sys.path` holds whatever imported packages
+added to it (importing bpy in the driver, e.g. to render SI-Score cut-outs, puts Blender's script folders first, and
+a child's own `import bpy` then finds the wrong package). `JobExecutor(fresh_imports=True)`, which the job pipeline
+uses, starts children with neither, like a Beam worker process: the environment's `sys.path` (PYTHONPATH,
+installed packages, the working directory) and no main module, so the job function must be importable by name.
 """
 from __future__ import annotations
 
@@ -38,19 +42,19 @@ class ExecutorSettings:
   timeout_s: float = 600.0
   retries: int = 2
   jobs_per_process: int = 50
-  in_process: bool = False  # run jobs in the calling process (no isolation; for debugging)
+  in_process: bool = False  # run jobs in the calling process (no isolation; for debugging, with one worker)
 
 
-_WITHOUT_MAIN = "kubricgen-job-without-main-"  # name prefix of job processes that skip the parent's main module
+_FRESH = "kubricgen-job-fresh-"  # name prefix of job processes started with fresh_imports
 
 
 def _preparation_data(name):
-  """multiprocessing's start-up data for a spawned child, minus the parent's main module for job processes started
-  with `import_main=False` (multiprocessing would otherwise re-run that module in the child, see the docstring)."""
+  """multiprocessing's start-up data for a spawned child; for `fresh_imports` job processes, without the parent's
+  main module and sys.path (see the module docstring)."""
   data = _stdlib_preparation_data(name)
-  if str(name).startswith(_WITHOUT_MAIN):
-    data.pop("init_main_from_name", None)
-    data.pop("init_main_from_path", None)
+  if str(name).startswith(_FRESH):
+    for key in ("init_main_from_name", "init_main_from_path", "sys_path"):
+      data.pop(key, None)
   return data
 
 
@@ -59,14 +63,14 @@ _preparation_data.__wrapped__ = _stdlib_preparation_data
 spawn.get_preparation_data = _preparation_data  # changes nothing for processes not named as below
 
 
-class _JobProcessWithoutMain(mp_context.SpawnProcess):
+class _FreshJobProcess(mp_context.SpawnProcess):
   def __init__(self, *args, **kwargs):
     super().__init__(*args, **kwargs)
-    self.name = _WITHOUT_MAIN + self.name
+    self.name = _FRESH + self.name
 
 
-class _ContextWithoutMain(mp_context.SpawnContext):
-  Process = _JobProcessWithoutMain
+class _FreshContext(mp_context.SpawnContext):
+  Process = _FreshJobProcess
 
 
 def materialise(make_examples: Callable, job) -> list:
@@ -92,15 +96,15 @@ def _ready(function: Callable) -> int:
 class JobExecutor:
   """`run(function, job)` -> (result, child pid, seconds, attempts), isolated in a recyclable child process."""
 
-  def __init__(self, settings: ExecutorSettings | None = None, import_main: bool = True):
+  def __init__(self, settings: ExecutorSettings | None = None, fresh_imports: bool = False):
     self.settings = settings or ExecutorSettings()
-    self.import_main = import_main  # False: children skip the parent's main module (see the module docstring)
+    self.fresh_imports = fresh_imports  # children get neither the parent's main module nor its sys.path (docstring)
     self._pool: concurrent.futures.ProcessPoolExecutor | None = None
     self._started: concurrent.futures.Future | None = None  # the new child's _ready call
     self._jobs_in_child = 0
 
   def _start_child(self, function: Callable) -> None:
-    context = multiprocessing.get_context("spawn") if self.import_main else _ContextWithoutMain()
+    context = _FreshContext() if self.fresh_imports else multiprocessing.get_context("spawn")
     self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context)
     self._started = self._pool.submit(_ready, function)
     self._jobs_in_child = 0

@@ -34,7 +34,7 @@ class _RunJob(beam.DoFn):
     self.retried = beam.metrics.Metrics.counter("kubricgen", "job_retries")
 
   def setup(self):
-    self.executor = JobExecutor(self.settings, import_main=False)  # job code never lives in a runner's main
+    self.executor = JobExecutor(self.settings, fresh_imports=True)  # job processes start like Beam workers
 
   def process(self, job):
     items = len(job.specs) if hasattr(job, "specs") else 1
