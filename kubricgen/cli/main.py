@@ -18,6 +18,7 @@ from kubricgen.worker.flags import UsageError
 
 PROG = "kubricgen"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ info lines are noise for CLI users
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # TF only reads/writes records here; silences its oneDNN notice
 
 
 def fail(message: str, code: int = 1) -> int:
