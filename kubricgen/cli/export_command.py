@@ -45,10 +45,6 @@ def run(argv: list[str], fail) -> int:
   if unknown or not configs:
     return fail(f"export: argument --configs: the stock siscore builder has no {','.join(unknown) or 'empty'} "
                 f"config; choose from {','.join(CONFIGS)}", 2)
-  # TensorFlow (loaded by TFDS below) prints C++ start-up notices on stderr ahead of any one-line error; the export
-  # runs no TensorFlow math, so oneDNN's rewrites do not matter here.
-  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-  os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
   from kubricgen.datasets.si_score import build, export  # pylint: disable=import-outside-toplevel
   from kubricgen.datasets.si_score.si_score_dataset_builder import Builder  # pylint: disable=import-outside-toplevel
   data_dir = os.path.abspath(flags.data_dir or build.default_data_dir())
