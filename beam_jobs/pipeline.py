@@ -7,8 +7,10 @@ the number of workers or how often a run was interrupted.
 from __future__ import annotations
 
 import functools
+import pickle
 import threading
 import time
+import zlib
 from typing import Any, Callable, Sequence
 
 import apache_beam as beam
@@ -36,30 +38,39 @@ class _RunJob(beam.DoFn):
   def setup(self):
     self.executor = JobExecutor(self.settings, fresh_imports=True)  # job processes start like Beam workers
 
-  def process(self, job):
-    items = len(job.specs) if hasattr(job, "specs") else 1
-    if self.cache.has(job.key):
-      self.cache.mark_cached(job.key, {"items": items, "seconds": 0.0, "worker": None, "attempts": 0,
-                                       "cached": True, "finished": time.time()})
+  def process(self, element):
+    key, items, pickled_job = element
+    if self.cache.has(key):
+      self.cache.mark_cached(key, {"items": items, "seconds": 0.0, "worker": None, "attempts": 0,
+                                   "cached": True, "finished": time.time()})
       self.reused.inc()
     else:
-      examples, pid, seconds, attempts = self.executor.run(functools.partial(materialise, self.make_examples), job,
-                                                           key=job.key)
-      self.cache.save(job.key, examples, {"items": items, "examples": len(examples), "seconds": seconds,
-                                          "worker": pid, "attempts": attempts, "cached": False,
-                                          "finished": time.time()})
+      examples, pid, seconds, attempts = self.executor.run(functools.partial(materialise, self.make_examples),
+                                                           pickled_job, key=key)
+      self.cache.save(key, examples, {"items": items, "examples": len(examples), "seconds": seconds,
+                                      "worker": pid, "attempts": attempts, "cached": False,
+                                      "finished": time.time()})
       self.rendered.inc()
       self.retried.inc(attempts - 1)
-    yield job.key
+    yield key
 
   def teardown(self):
     executor = getattr(self, "executor", None)
     if executor is not None:
-      executor.close()
+      executor.close(wait=False)  # runners tear workers down one after another; the processes exit on their own
+
+
+def _items(job) -> int:
+  return len(job.specs) if hasattr(job, "specs") else 1
 
 
 class RunJobs(beam.PTransform):
-  """jobs -> keys of finished jobs. Jobs are spread over workers; each runs at most once per cache."""
+  """jobs -> keys of finished jobs. Jobs are spread over workers; each runs at most once per cache.
+
+  A job travels as (key, items, pickled job): Beam's coders then move plain bytes, where a job object (an SI-Score
+  job holds thousands of spec dataclasses) would be pickled and unpickled again at every stage boundary, and only
+  the job's own process unpickles it. (Measured: 6 jobs of 2000 specs took Beam ~1.2 s to move before, BENCHMARKS.md.)
+  """
 
   def __init__(self, jobs: Sequence[Any], make_examples: Callable, cache: JobCache,
                settings: ExecutorSettings | None = None):
@@ -70,8 +81,10 @@ class RunJobs(beam.PTransform):
     self.settings = settings or ExecutorSettings()
 
   def expand(self, pipeline):
+    elements = [(job.key, _items(job), zlib.compress(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL), 1))
+                for job in self.jobs]
     return (pipeline
-            | "CreateJobs" >> beam.Create(self.jobs, reshuffle=True)
+            | "CreateJobs" >> beam.Create(elements, reshuffle=True)
             | "RunJobs" >> beam.ParDo(_RunJob(self.make_examples, self.cache, self.settings)))
 
 
