@@ -110,9 +110,13 @@ class JobExecutor:
 
   def _start_child(self, function: Callable) -> None:
     context = _FreshContext() if self.fresh_imports else multiprocessing.get_context("spawn")
-    self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context)
-    self._started = self._pool.submit(_ready, function)
-    self._jobs_in_child = 0
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context)
+    try:
+      started = pool.submit(_ready, function)  # starts the process; raises if it cannot be started
+    except BaseException:
+      pool.shutdown(wait=False, cancel_futures=True)
+      raise
+    self._pool, self._started, self._jobs_in_child = pool, started, 0
 
   def _retire_child(self, function: Callable) -> None:
     """After `jobs_per_process` jobs: let the child exit and start its replacement now, while the caller saves the

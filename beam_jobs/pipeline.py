@@ -81,8 +81,12 @@ class RunJobs(beam.PTransform):
     self.settings = settings or ExecutorSettings()
 
   def expand(self, pipeline):
+    # Largest jobs first: the local runner deals elements to its workers round-robin in this order, so their loads
+    # even out (a random order left one of 2 workers ~1 s of 13 s idle at the end, BENCHMARKS.md); runners that
+    # rebalance work are left with short jobs at the end.
+    ordered = sorted(self.jobs, key=lambda job: -_items(job))
     elements = [(job.key, _items(job), zlib.compress(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL), 1))
-                for job in self.jobs]
+                for job in ordered]
     return (pipeline
             | "CreateJobs" >> beam.Create(elements, reshuffle=True)
             | "RunJobs" >> beam.ParDo(_RunJob(self.make_examples, self.cache, self.settings)))
