@@ -1,0 +1,250 @@
+"""Accuracy per factor value with intervals, subset averages, heatmaps and paired model differences.
+
+Input: a predictions table (see `evaluate`), as a pyarrow.Table or a dict of numpy columns holding at least
+`correct`, `top5_correct`, `object_instance` and the factor columns. Which factors a config varies comes from
+`CONFIG_FACTORS` (the SI-Score grids: location -> x, y; size -> area; rotation -> rotation); any other config is
+grouped by every numeric column with 2..MAX_LEVELS distinct values that is not an id or an outcome, so a new factor
+config needs no change here. Factor values are grouped after rounding to 4 decimals (float32 read-back).
+
+Every accuracy has a Wilson 95% interval (independent images) and a cluster-bootstrap 95% interval over object
+instances (`stats`; the one to lead with). robustness_metrics' keys (`location(0.05,0.40)`, `size(0.83)`,
+`rotation(161)`, `<config>_average` = unweighted mean over factor values) are made by `metric_key`.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from kubricgen_robustness.analyze import stats
+
+CONFIG_FACTORS = {"location": ("x", "y"), "size": ("area",), "rotation": ("rotation",)}
+NOT_FACTORS = {"index", "image_id", "label", "dataset_label", "imagenet_label", "prediction", "correct", "confidence",
+               "top5_correct", "seed", "content_hash", "object_instance", "background", "model", "config",
+               "pct_inside_image", "azimuth", "elevation"}
+MAX_LEVELS = 441
+DECIMALS = 4
+
+
+def as_columns(table) -> dict:
+  """A pyarrow.Table or dict -> dict of numpy arrays."""
+  if isinstance(table, dict):
+    return {k: np.asarray(v) for k, v in table.items()}
+  return {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+
+
+def factors_for(config: str, columns: dict) -> tuple:
+  """The factors `config` varies: CONFIG_FACTORS, else every numeric column with 2..MAX_LEVELS values."""
+  if config in CONFIG_FACTORS and all(f in columns for f in CONFIG_FACTORS[config]):
+    return CONFIG_FACTORS[config]
+  found = []
+  for name, values in columns.items():
+    if name in NOT_FACTORS or not np.issubdtype(np.asarray(values).dtype, np.number):
+      continue
+    if 2 <= len(np.unique(np.round(values.astype(np.float64), DECIMALS))) <= MAX_LEVELS:
+      found.append(name)
+  return tuple(found)
+
+
+def metric_key(config: str, factors: tuple, values) -> str:
+  """robustness_metrics' key of one factor value: location(0.05,0.40), size(0.83), rotation(161), else
+  `<config>(v1,v2,...)` with %g values."""
+  if config == "location" and tuple(factors) == ("x", "y"):
+    return f"location({values[0]:.2f},{values[1]:.2f})"
+  if config == "size" and tuple(factors) == ("area",):
+    return f"size({values[0]:.2f})"
+  if config == "rotation" and tuple(factors) == ("rotation",):
+    return f"rotation({int(round(values[0]))})"
+  return f"{config}({','.join(format(float(v), 'g') for v in values)})"
+
+
+@dataclasses.dataclass
+class FactorTable:
+  """Accuracy per factor value. `keys` (G, F) float64 factor values in sorted order; n, correct (G,) int64;
+  accuracy (G,) float64; Wilson ci_low/ci_high; cluster-bootstrap boot_low/boot_high; top5_* alike; instances (G,)
+  distinct object instances; `samples` (B, G) bootstrap accuracies (top-1), `top5_samples` (B, G)."""
+  factors: tuple
+  keys: np.ndarray
+  n: np.ndarray
+  correct: np.ndarray
+  accuracy: np.ndarray
+  ci_low: np.ndarray
+  ci_high: np.ndarray
+  boot_low: np.ndarray
+  boot_high: np.ndarray
+  top5_correct: np.ndarray
+  top5_accuracy: np.ndarray
+  top5_ci_low: np.ndarray
+  top5_ci_high: np.ndarray
+  top5_boot_low: np.ndarray
+  top5_boot_high: np.ndarray
+  instances: np.ndarray
+  samples: np.ndarray
+  top5_samples: np.ndarray
+  resamples: int
+  seed: int
+
+  def rows(self, config: str = "") -> list[dict]:
+    """One dict per factor value (CSV/JSON rows); `key` is robustness_metrics' key when config is given."""
+    out = []
+    for g in range(len(self.n)):
+      row = {f: float(self.keys[g, i]) for i, f in enumerate(self.factors)}
+      if config:
+        row["key"] = metric_key(config, self.factors, self.keys[g])
+      row.update(n=int(self.n[g]), correct=int(self.correct[g]), accuracy=float(self.accuracy[g]),
+                 boot_low=float(self.boot_low[g]), boot_high=float(self.boot_high[g]),
+                 ci_low=float(self.ci_low[g]), ci_high=float(self.ci_high[g]),
+                 top5_correct=int(self.top5_correct[g]), top5_accuracy=float(self.top5_accuracy[g]),
+                 top5_boot_low=float(self.top5_boot_low[g]), top5_boot_high=float(self.top5_boot_high[g]),
+                 top5_ci_low=float(self.top5_ci_low[g]), top5_ci_high=float(self.top5_ci_high[g]),
+                 instances=int(self.instances[g]))
+      out.append(row)
+    return out
+
+
+def group(columns: dict, factors: tuple) -> tuple[np.ndarray, np.ndarray]:
+  """(keys (G, F) float64 sorted lexicographically, group_index (N,) int64) of the examples' factor values."""
+  if not factors:
+    raise ValueError("no factor to group by")
+  values = np.stack([np.round(np.asarray(columns[f], np.float64), DECIMALS) for f in factors], axis=1)
+  keys, index = np.unique(values, axis=0, return_inverse=True)
+  return keys, index.reshape(-1)
+
+
+def factor_table(columns: dict, factors: tuple, *, resamples: int = 2000, seed: int = 0,
+                 clusters=None) -> FactorTable:
+  """Aggregate `columns` per value of `factors` (see the module docstring). Raises ValueError with no rows."""
+  columns = as_columns(columns)
+  if len(columns["correct"]) == 0:
+    raise ValueError("no predictions to aggregate")
+  keys, index = group(columns, factors)
+  groups = len(keys)
+  instance = np.asarray(columns["object_instance"]).astype(str)
+  clusters = np.unique(instance) if clusters is None else clusters
+  weights = stats.resample_weights(len(clusters), resamples, seed)
+  result = {}
+  for prefix, column in (("", "correct"), ("top5_", "top5_correct")):
+    hits = np.asarray(columns[column], bool)
+    n = np.bincount(index, minlength=groups)
+    k = np.bincount(index, weights=hits, minlength=groups).round().astype(np.int64)
+    low, high = stats.wilson_interval(k, n)
+    samples = stats.resampled_accuracy(stats.cluster_counts(hits, index, instance, groups, clusters), weights)
+    boot_low, boot_high = stats.percentile_interval(samples)
+    result.update({f"{prefix}correct": k, f"{prefix}accuracy": k / n, f"{prefix}ci_low": low,
+                   f"{prefix}ci_high": high, f"{prefix}boot_low": boot_low, f"{prefix}boot_high": boot_high,
+                   f"{prefix}samples": samples})
+  pairs = np.unique(np.stack([index, np.searchsorted(clusters, instance)], axis=1), axis=0)
+  return FactorTable(factors=tuple(factors), keys=keys, n=np.bincount(index, minlength=groups),
+                     instances=np.bincount(pairs[:, 0], minlength=groups), resamples=resamples, seed=seed, **result)
+
+
+@dataclasses.dataclass
+class Estimate:
+  """A point estimate with its cluster-bootstrap percentile interval."""
+  value: float
+  low: float
+  high: float
+
+  def as_dict(self) -> dict:
+    return dict(value=self.value, boot_low=self.low, boot_high=self.high)
+
+
+def subset_average(table: FactorTable, top5: bool = False) -> Estimate:
+  """Unweighted mean of the accuracy over factor values (robustness_metrics' `<config>_average`), with the
+  percentile interval of the same mean over resamples (values absent from a resample are left out of its mean)."""
+  accuracy, samples = (table.top5_accuracy, table.top5_samples) if top5 else (table.accuracy, table.samples)
+  with stats._quiet_nan_warnings():  # pylint: disable=protected-access
+    boot = np.nanmean(samples, axis=1)
+  low, high = stats.percentile_interval(boot)
+  return Estimate(float(np.mean(accuracy)), float(low), float(high))
+
+
+def normalised_by_max(table: FactorTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """(accuracy / max accuracy, low, high) per factor value; each resample is normalised by its own maximum, so
+  the interval includes the uncertainty of the maximum. All-zero accuracy gives NaN."""
+  top = np.max(table.accuracy)
+  with np.errstate(divide="ignore", invalid="ignore"), stats._quiet_nan_warnings():  # pylint: disable=protected-access
+    value = table.accuracy / top if top > 0 else np.full_like(table.accuracy, np.nan)
+    boot = table.samples / np.nanmax(table.samples, axis=1, keepdims=True)
+  low, high = stats.percentile_interval(boot)
+  return value, low, high
+
+
+def heatmap(table: FactorTable, values: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """(grid (Ny, Nx) float64, xs (Nx,), ys (Ny,)) for a two-factor table (x, y): grid[row, col] is the value at
+  y = ys[row], x = xs[col], rows top to bottom in increasing y (the paper's orientation: top-left = (0, 0)). Cells
+  without examples are NaN. `values` (G,) defaults to the accuracy."""
+  if len(table.factors) != 2:
+    raise ValueError(f"a heatmap needs two factors, got {table.factors}")
+  values = table.accuracy if values is None else values
+  xs, ys = np.unique(table.keys[:, 0]), np.unique(table.keys[:, 1])
+  grid = np.full((len(ys), len(xs)), np.nan)
+  grid[np.searchsorted(ys, table.keys[:, 1]), np.searchsorted(xs, table.keys[:, 0])] = values
+  return grid, xs, ys
+
+
+def visibility_slices(columns: dict, factors: tuple, thresholds=(0.0, 0.25, 0.5, 0.75, 0.95), *,
+                      resamples: int = 2000, seed: int = 0) -> list[dict]:
+  """Subset average and counts when only examples with pct_inside_image >= t are kept, per threshold t (the
+  paper's visibility filter; a non-zero threshold changes which objects are scored at the borders)."""
+  columns = as_columns(columns)
+  if "pct_inside_image" not in columns:
+    return []
+  rows = []
+  for threshold in thresholds:
+    keep = np.asarray(columns["pct_inside_image"], np.float64) >= threshold - 1e-6
+    if not keep.any():
+      continue
+    table = factor_table({k: v[keep] for k, v in columns.items()}, factors, resamples=resamples, seed=seed)
+    average = subset_average(table)
+    rows.append(dict(threshold=float(threshold), n=int(keep.sum()), factor_values=len(table.n),
+                     accuracy=float(table.correct.sum() / table.n.sum()), average=average.value,
+                     boot_low=average.low, boot_high=average.high))
+  return rows
+
+
+@dataclasses.dataclass
+class PairedDifference:
+  """Model A minus model B per factor value, on the examples both scored. `keys` (G, F); difference, boot_low,
+  boot_high (G,); `average` the difference of subset averages; n (G,) paired examples."""
+  model_a: str
+  model_b: str
+  factors: tuple
+  keys: np.ndarray
+  n: np.ndarray
+  difference: np.ndarray
+  boot_low: np.ndarray
+  boot_high: np.ndarray
+  average: Estimate
+
+
+def paired_difference(columns_a: dict, columns_b: dict, factors: tuple, *, names=("A", "B"), resamples: int = 2000,
+                      seed: int = 0) -> PairedDifference:
+  """Accuracy of A minus B per factor value with a paired cluster bootstrap: both models' counts are resampled
+  with the same object instances in each resample. Examples are paired by `index` (position in the split);
+  examples only one model scored are left out. Raises ValueError when no example is shared."""
+  a, b = as_columns(columns_a), as_columns(columns_b)
+  shared, in_a, in_b = np.intersect1d(a["index"], b["index"], return_indices=True)
+  if len(shared) == 0:
+    raise ValueError(f"models {names[0]} and {names[1]} share no evaluated example")
+  a = {k: v[in_a] for k, v in a.items()}
+  b = {k: v[in_b] for k, v in b.items()}
+  keys, index = group(a, factors)
+  instance = a["object_instance"].astype(str)
+  clusters = np.unique(instance)
+  weights = stats.resample_weights(len(clusters), resamples, seed)
+  n = np.bincount(index, minlength=len(keys))
+  accuracy, samples = [], []
+  for columns in (a, b):
+    hits = columns["correct"].astype(bool)
+    accuracy.append(np.bincount(index, weights=hits, minlength=len(keys)) / n)
+    samples.append(stats.resampled_accuracy(stats.cluster_counts(hits, index, instance, len(keys), clusters),
+                                            weights))
+  difference = accuracy[0] - accuracy[1]
+  low, high = stats.percentile_interval(samples[0] - samples[1])
+  with stats._quiet_nan_warnings():  # pylint: disable=protected-access
+    boot_average = np.nanmean(samples[0] - samples[1], axis=1)
+  average_low, average_high = stats.percentile_interval(boot_average)
+  return PairedDifference(model_a=names[0], model_b=names[1], factors=tuple(factors), keys=keys, n=n,
+                          difference=difference, boot_low=low, boot_high=high,
+                          average=Estimate(float(np.mean(difference)), float(average_low), float(average_high)))
