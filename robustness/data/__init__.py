@@ -1,0 +1,1 @@
+"""Reading TFDS image-classification datasets into torch: sources, preprocessing, resumable sampling."""

@@ -1,0 +1,1 @@
+"""The trainer: configs, optimizer and schedule, mixup, checkpoints, metrics, the training loop."""
