@@ -76,7 +76,6 @@ COMMANDS = {
     "verify": "kubricgen.cli.verify_command",
     "assets": "kubricgen.cli.assets_command",
     "export": "kubricgen.cli.export_command",
-    "analyze": "kubricgen.cli.analyze_command",
     "train": "kubricgen.cli.train_command",
     "analyze": "kubricgen.cli.analyze_command",
 }
