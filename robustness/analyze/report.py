@@ -94,7 +94,8 @@ def write_report(out: str, results: list[ModelResult], sources: dict, *, resampl
   no factor to group by."""
   os.makedirs(out, exist_ok=True)
   summary = dict(bootstrap=dict(method="percentile, clusters = object_instance resampled with replacement",
-                                resamples=resamples, seed=seed, level=0.95),
+                                resamples=resamples, seed=seed, level=0.95,
+                                note="collapses to a point where k = 0 or k = n; read the Wilson interval there"),
                  wilson=dict(level=0.95, note="treats images as independent; narrower than the bootstrap"),
                  models={}, comparisons=[])
   configs = list(dict.fromkeys(c for r in results for c in r.predictions))
@@ -282,7 +283,8 @@ def _page(summary, sections) -> str:
   boot = summary["bootstrap"]
   head = (f"<p>Intervals: cluster bootstrap over object instances ({boot['resamples']} resamples, seed "
           f"{boot['seed']}, percentile 95%), the interval to read; Wilson 95% intervals (images as independent, "
-          "narrower) are in the tables and CSVs. Data: <a href=\"summary.json\">summary.json</a>, tables/*.csv.</p>")
+          "narrower) are in the tables and CSVs. Where every image of a cell is right (or wrong) every resample agrees "
+          "and the bootstrap interval collapses to a point: read the Wilson interval there. Data: <a href=\"summary.json\">summary.json</a>, tables/*.csv.</p>")
   nav = " &middot; ".join(f'<a href="#{m}">{m}</a>' for m in re.findall(r'<section id="([^"]+)"', "".join(sections)))
   return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>SI-Score robustness report</title>"
           f"<style>{STYLE}</style></head><body><h1>SI-Score robustness report</h1>"
