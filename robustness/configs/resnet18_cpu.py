@@ -31,4 +31,5 @@ def get_config():
   c.augment.crop_min_area = 0.3
   c.augment.randaugment = ""
   c.eval.dataset = "si_score/rotation"
+  c.eval.every_epochs = 5.0
   return c

@@ -30,5 +30,6 @@ def get_config():
   c.augment.crop_min_area = 0.3
   c.augment.randaugment = "rand-m10-n2"
   c.eval.dataset = "si_score/rotation"
+  c.eval.every_epochs = 5.0
   c.eval.every_steps = 0
   return c

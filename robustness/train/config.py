@@ -77,7 +77,8 @@ def defaults() -> ml_collections.ConfigDict:
   c.eval = ml_collections.ConfigDict()
   c.eval.dataset = "si_score/rotation"   # held-out object instances ("" : no evaluation)
   c.eval.split = "test"
-  c.eval.every_steps = 0            # 0: once per epoch
+  c.eval.every_steps = 0            # 0: every `every_epochs` epochs
+  c.eval.every_epochs = 1.0
   c.eval.max_examples = 0           # 0: the whole split; else an evenly spaced subset of that many
   c.eval.batch_size = 256
   c.log_every_steps = 10

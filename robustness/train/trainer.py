@@ -44,7 +44,8 @@ def make_plan(config, num_examples: int) -> Plan:
     raise ConfigError(f"config key 'batch_size' {config.batch_size} exceeds the {num_examples} training examples")
   total = config.total_steps or math.ceil(config.total_epochs * steps_per_epoch)
   warmup = config.schedule.warmup_steps or round(config.schedule.warmup_epochs * steps_per_epoch)
-  return Plan(num_examples, steps_per_epoch, total, min(warmup, total), config.eval.every_steps or steps_per_epoch)
+  eval_every = config.eval.every_steps or max(1, round(config.eval.every_epochs * steps_per_epoch))
+  return Plan(num_examples, steps_per_epoch, total, min(warmup, total), eval_every)
 
 
 def _step_seed(seed: int, step: int, stream: int) -> int:
