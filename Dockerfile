@@ -19,6 +19,7 @@ WORKDIR /work
 COPY pyproject.toml README.md ./
 COPY kubricgen ./kubricgen
 COPY beam_jobs ./beam_jobs
+COPY robustness ./robustness
 COPY scenes ./scenes
 COPY assets ./assets
 RUN pip install --no-cache-dir .

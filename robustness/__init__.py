@@ -16,7 +16,8 @@ import sys as _sys
 if "tensorflow" in _sys.modules and "triton" not in _sys.modules:
   _sys.modules["triton"] = None
 else:
-  try:
-    import triton  # noqa: F401  pylint: disable=unused-import
+  import importlib as _importlib
+  try:  # triton comes with torch's Linux wheels; it is optional here
+    _importlib.import_module("triton")
   except ImportError:
     pass

@@ -21,7 +21,8 @@ def test_every_third_party_import_of_the_package_is_a_declared_dependency():
               for deps in pyproject()["project"]["optional-dependencies"].values() for d in deps}
   distributions = metadata.packages_distributions()
   imported = set()
-  for folder, _, files in [w for package in ("kubricgen", "beam_jobs") for w in os.walk(os.path.join(ROOT, package))]:
+  for folder, _, files in [w for package in ("kubricgen", "beam_jobs", "robustness")
+                             for w in os.walk(os.path.join(ROOT, package))]:
     for name in files:
       if name.endswith(".py"):
         tree = ast.parse(open(os.path.join(folder, name), encoding="utf-8").read())
@@ -30,7 +31,7 @@ def test_every_third_party_import_of_the_package_is_a_declared_dependency():
             imported |= {a.name.split(".")[0] for a in node.names}
           elif isinstance(node, ast.ImportFrom) and node.level == 0:
             imported.add(node.module.split(".")[0])
-  third_party = {m for m in imported if m not in sys.stdlib_module_names and m not in ("kubricgen", "beam_jobs")}
+  third_party = {m for m in imported if m not in sys.stdlib_module_names and m not in ("kubricgen", "beam_jobs", "kubricgen_robustness")}
   for module in sorted(third_party):
     names = {d.lower().replace("_", "-") for d in distributions.get(module, [module])}
     assert names & (declared | optional), f"{module} is imported but not declared in pyproject.toml"
@@ -42,6 +43,7 @@ def test_dockerfile_installs_the_package_from_this_pyproject():
   entrypoint = open(os.path.join(ROOT, "docker-entrypoint.sh"), encoding="utf-8").read()
   assert "/opt/apache/beam/boot" in entrypoint and 'exec "$@"' in entrypoint
   assert "COPY pyproject.toml" in text and "COPY kubricgen" in text and "COPY beam_jobs" in text
+  assert "COPY robustness" in text
   assert re.search(r"^FROM apache/beam_python3\.11_sdk:\$\{BEAM_VERSION\}", text, re.M)
   beam_pin = re.search(r'"apache-beam\[[^]]*\]==([0-9.]+)"', open(os.path.join(ROOT, "pyproject.toml")).read())
   assert f"ARG BEAM_VERSION={beam_pin.group(1)}" in text  # the worker boot matches the installed SDK
@@ -56,5 +58,19 @@ def test_readme_test_command_is_what_ci_runs():
   commands = re.findall(r"```(?:bash|sh)\n(.*?)\n```", readme.split("## Set-up")[1].split("\n## ")[0], re.S)
   assert len(commands) == 2, "the Set-up section holds exactly two commands"
   main_job, tests = (c.strip() for c in commands)
-  assert tests in ci
-  assert "kubricgen render" in main_job
+  assert tests == "bash .ci/run" and "python -m pytest" in ci
+  assert "kubricgen study" in main_job and "[train]" in main_job  # build -> train -> analyze, one command
+
+
+def test_every_package_folder_is_listed_in_pyproject():
+  """pyproject lists packages (robustness/ installs as kubricgen_robustness), so a new one must be added there."""
+  listed = set(pyproject()["tool"]["setuptools"]["packages"])
+  mapping = pyproject()["tool"]["setuptools"]["package-dir"]
+  assert mapping == {"kubricgen_robustness": "robustness"}
+  found = set()
+  for top, name in (("kubricgen", "kubricgen"), ("beam_jobs", "beam_jobs"), ("robustness", "kubricgen_robustness")):
+    for folder, _, files in os.walk(os.path.join(ROOT, top)):
+      if "__init__.py" in files:
+        parts = [part for part in os.path.relpath(folder, os.path.join(ROOT, top)).split(os.sep) if part != "."]
+        found.add(".".join([name, *parts]))
+  assert found == listed, (found - listed, listed - found)

@@ -77,6 +77,7 @@ COMMANDS = {
     "assets": "kubricgen.cli.assets_command",
     "export": "kubricgen.cli.export_command",
     "train": "kubricgen.cli.train_command",
+    "study": "kubricgen.cli.study_command",
     "analyze": "kubricgen.cli.analyze_command",
 }
 

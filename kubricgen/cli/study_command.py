@@ -1,0 +1,63 @@
+"""`kubricgen study`: the end-to-end robustness study in one command.
+
+  kubricgen study [--data_dir D] [--out output/study]
+
+1. builds the default SI-Score dataset (`kubricgen render scenes/si_score.py`) where a config is missing;
+2. trains the CPU configs vit_ti8_cpu and resnet18_cpu (`kubricgen train`, resumed if interrupted);
+3. analyzes both on location, rotation and size (`kubricgen analyze`) and writes OUT/report/index.html.
+Each stage runs as its own `kubricgen` process (Blender, TensorFlow and torch never share one), shows its progress,
+and is skipped when its result exists, so re-running after an interruption continues where it stopped.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+HELP = "build SI-Score, train the CPU ViT and ResNet, analyze both: one report (kubricgen study --help)"
+CONFIGS = ("location", "rotation", "size", "train")
+MODELS = (("vit_ti8_cpu", "ViT-Ti/8"), ("resnet18_cpu", "ResNet-18"))
+
+
+def _kubricgen(*args: str) -> list[str]:
+  return [sys.executable, "-m", "kubricgen.cli.main", *args]
+
+
+def _built(data_dir: str, config: str) -> bool:
+  return os.path.isfile(os.path.join(data_dir, "si_score", config, "1.0.0", "dataset_info.json"))
+
+
+def run(argv: list[str], fail) -> int:
+  from kubricgen.worker.flags import OneLineArgumentParser  # pylint: disable=import-outside-toplevel
+  parser = OneLineArgumentParser(prog="kubricgen study", description=__doc__.split("\n\n", maxsplit=1)[0])
+  parser.add_argument("--data_dir", default=None, help="TFDS data_dir (default $TFDS_DATA_DIR or "
+                      "~/tensorflow_datasets)")
+  parser.add_argument("--out", default=os.path.join("output", "study"), help="run folders and report "
+                      "(default %(default)s)")
+  parser.add_argument("--resamples", type=int, default=2000, help="cluster-bootstrap resamples")
+  flags = parser.parse_args(argv)
+  data_dir = os.path.abspath(flags.data_dir or os.environ.get("TFDS_DATA_DIR")
+                             or os.path.expanduser("~/tensorflow_datasets"))
+  out = os.path.abspath(flags.out)
+  stages = []
+  missing = [c for c in CONFIGS if not _built(data_dir, c)]
+  if missing:
+    stages.append(("build si_score " + ",".join(missing),
+                   _kubricgen("render", "scenes/si_score.py", "--data_dir", data_dir, "--configs", ",".join(missing))))
+  for config, _ in MODELS:
+    stages.append((f"train {config}", _kubricgen("train", "--config", config, "--data_dir", data_dir, "--workdir",
+                                                 os.path.join(out, "train", config))))
+  analyze = ["analyze", "--data_dir", data_dir, "--out", os.path.join(out, "report"), "--configs",
+             "location,rotation,size", "--resamples", str(flags.resamples)]
+  for config, name in MODELS:
+    analyze += ["--model", os.path.join(out, "train", config), "--name", name]
+  stages.append(("analyze", _kubricgen(*analyze)))
+  root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+  for index, (title, command) in enumerate(stages, 1):
+    sys.stderr.write(f"kubricgen study: [{index}/{len(stages)}] {title}\n")
+    code = subprocess.call(command, cwd=root if title.startswith("build") else None)
+    if code != 0:
+      return fail(f"study: stage {title!r} failed (exit {code}); fix it and re-run `kubricgen study`: finished "
+                  "stages are kept")
+  sys.stdout.write(f"study report: {os.path.join(out, 'report', 'index.html')}\n")
+  return 0
