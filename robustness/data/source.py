@@ -65,6 +65,8 @@ def open_source(name: str, split: str, data_dir: str | None = None, label_key: s
       `label_key`.
   """
   import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
+  from absl import logging as absl_logging  # pylint: disable=import-outside-toplevel
+  absl_logging.set_verbosity(absl_logging.WARNING)  # TFDS's per-open info lines ("Load dataset info ...")
   data_dir = data_dir or default_data_dir()
   try:
     builder = tfds.builder(name, data_dir=data_dir)
