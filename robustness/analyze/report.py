@@ -33,7 +33,7 @@ class ModelResult:
   info: dict
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
   return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "x"
 
 
@@ -74,7 +74,7 @@ def _thumbnails(source, columns, table, config, folder, relative, use_names: boo
       position = int(columns["index"][row])
       image = decode_image(source[position]["image"])
       image.thumbnail((THUMBNAIL, THUMBNAIL))
-      file_name = f"{_slug(aggregate.metric_key(config, table.factors, keys[g]))}_{position}.jpg"
+      file_name = f"{slug(aggregate.metric_key(config, table.factors, keys[g]))}_{position}.jpg"
       os.makedirs(folder, exist_ok=True)
       image.save(os.path.join(folder, file_name), quality=85)
       label, prediction = int(columns["label"][row]), int(columns["prediction"][row])
@@ -113,17 +113,17 @@ def write_report(out: str, results: list[ModelResult], sources: dict, *, resampl
       table = aggregate.factor_table(columns, config_factors, resamples=resamples, seed=seed)
       tables[result.name] = table
       rows = table.rows(config)
-      slug = f"{_slug(result.name)}__{config}"
-      _write_csv(os.path.join(out, "tables", f"{slug}.csv"), rows)
+      stem = f"{slug(result.name)}__{config}"
+      _write_csv(os.path.join(out, "tables", f"{stem}.csv"), rows)
       class_table = aggregate.factor_table(columns, ("label",), resamples=resamples, seed=seed)
       class_tables[result.name] = class_table
       class_rows = class_table.rows()
       for row in class_rows:
         row["class_name"] = (info["class_names"][int(row["label"])] if info.get("class_names")
                              else f"ImageNet #{int(row['label'])}")
-      _write_csv(os.path.join(out, "tables", f"{slug}__per_class.csv"), class_rows)
+      _write_csv(os.path.join(out, "tables", f"{stem}__per_class.csv"), class_rows)
       visibility[result.name] = aggregate.visibility_slices(columns, config_factors, resamples=resamples, seed=seed)
-      _write_csv(os.path.join(out, "tables", f"{slug}__visibility.csv"), visibility[result.name])
+      _write_csv(os.path.join(out, "tables", f"{stem}__visibility.csv"), visibility[result.name])
       average, top5_average = aggregate.subset_average(table), aggregate.subset_average(table, top5=True)
       model_summary = summary["models"].setdefault(result.name, dict(metrics={}, configs={}))
       model_summary["metrics"].update({row["key"]: row["accuracy"] for row in rows})
@@ -133,7 +133,7 @@ def write_report(out: str, results: list[ModelResult], sources: dict, *, resampl
           accuracy=float(table.correct.sum() / table.n.sum()),
           top5_accuracy=float(table.top5_correct.sum() / table.n.sum()), average=average.as_dict(),
           top5_average=top5_average.as_dict(), values=rows, per_class=class_rows, visibility=visibility[result.name])
-      relative = f"gallery/{_slug(result.name)}/{config}"
+      relative = f"gallery/{slug(result.name)}/{config}"
       galleries[result.name] = _thumbnails(sources[config], columns, table, config, os.path.join(out, relative),
                                            relative, info.get("class_names") is not None)
     images = _config_plots(out, config, config_factors, tables, class_tables, scored)
@@ -159,7 +159,7 @@ def _config_plots(out, config, factors, tables, class_tables, scored) -> list[tu
   if len(factors) == 2:
     for name, table in tables.items():
       average = aggregate.subset_average(table)
-      file_name = f"{config}__{_slug(name)}__heatmap.png"
+      file_name = f"{config}__{slug(name)}__heatmap.png"
       plots.location_heatmap(table, os.path.join(folder, file_name),
                              f"{name}: {config} top-1 accuracy\nmean {average.value:.3f} "
                              f"[{average.low:.3f}, {average.high:.3f}] (bootstrap 95%)")
@@ -182,7 +182,7 @@ def _config_plots(out, config, factors, tables, class_tables, scored) -> list[tu
 
 
 def _comparison(out, config, diff: aggregate.PairedDifference) -> dict:
-  slug = f"{config}__{_slug(diff.model_a)}_minus_{_slug(diff.model_b)}"
+  stem = f"{config}__{slug(diff.model_a)}_minus_{slug(diff.model_b)}"
   rows = []
   for g in range(len(diff.n)):
     row = {f: float(diff.keys[g, i]) for i, f in enumerate(diff.factors)}
@@ -190,13 +190,13 @@ def _comparison(out, config, diff: aggregate.PairedDifference) -> dict:
                difference=float(diff.difference[g]), boot_low=float(diff.boot_low[g]),
                boot_high=float(diff.boot_high[g]))
     rows.append(row)
-  _write_csv(os.path.join(out, "tables", f"compare__{slug}.csv"), rows)
+  _write_csv(os.path.join(out, "tables", f"compare__{stem}.csv"), rows)
   if len(diff.factors) == 2:
-    plots.difference_heatmap(diff, os.path.join(out, "plots", f"compare__{slug}.png"))
+    plots.difference_heatmap(diff, os.path.join(out, "plots", f"compare__{stem}.png"))
   else:
-    plots.difference_curve(diff, os.path.join(out, "plots", f"compare__{slug}.png"))
+    plots.difference_curve(diff, os.path.join(out, "plots", f"compare__{stem}.png"))
   sure = int(np.sum((diff.boot_low > 0) | (diff.boot_high < 0)))
-  return dict(image=f"plots/compare__{slug}.png", rows=rows, excluding_zero=sure,
+  return dict(image=f"plots/compare__{stem}.png", rows=rows, excluding_zero=sure,
               summary=dict(config=config, model_a=diff.model_a, model_b=diff.model_b,
                            average_difference=diff.average.as_dict(), factor_values=len(rows),
                            values_excluding_zero=sure, values=rows))

@@ -82,7 +82,8 @@ def run_study(model_specs, *, dataset: str = "si_score", configs=CONFIGS, split:
       table = evaluate.evaluate(model, source, preprocessing=preprocessing, batch_size=batch_size,
                                 num_workers=num_workers, restrict_to_dataset_classes=restrict_to_dataset_classes,
                                 limit=limit, progress=progress)
-      path = evaluate.write_predictions(table, os.path.join(out, "predictions", model.name, f"{config}.parquet"))
+      path = evaluate.write_predictions(table, os.path.join(out, "predictions", report.slug(model.name),
+                                                                    f"{config}.parquet"))
       written[(model.name, config)] = path
       log.info("%s on %s/%s: %d examples, top-1 %.3f -> %s", model.name, dataset, config, table.num_rows,
                sum(table.column("correct").to_pylist()) / max(1, table.num_rows), path)

@@ -7,11 +7,13 @@ Model: timm resnet18 (BatchNorm). Recipe (BiT, 1912.11370): SGD momentum 0.9, lr
 warm-up then cosine to 0; inception crop + flip; no RandAugment, no mixup. Evaluated on the held-out object instances
 of si_score/rotation.
 
-Measured (2 cores shared with other jobs, default si_score build): see RESULT below.
+Measured on this 2-core x86-64 machine (no GPU), default si_score build (2,000 training images of 55 training
+instances; evaluation: si_score/rotation, 1,810 images of the 23 held-out instances, chance 1/23 = 4.3%):
+930 steps (30 epochs) in 9 min 06 s wall (~150-165 img/s when the machine is otherwise idle); held-out top-1
+37.4% (best 37.5% at epoch 25), top-5 69.1%; training accuracy ~90%, so it overfits the few training instances
+(held-out accuracy is already 34.6% at epoch 5).
 """
 from kubricgen_robustness.train.config import defaults
-
-RESULT = "filled in from a measured run"
 
 
 def get_config():
