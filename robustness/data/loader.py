@@ -11,6 +11,7 @@ import random
 import numpy as np
 import torch
 
+from kubricgen_robustness.data.decoded import DecodedImages
 from kubricgen_robustness.data.source import ImageSource, decode_image
 
 
@@ -18,19 +19,27 @@ def _item_seed(seed: int, epoch: int, index: int) -> int:
   return int(np.random.SeedSequence([seed, epoch, index]).generate_state(1, np.uint32)[0])
 
 
-class TrainDataset(torch.utils.data.Dataset):
-  """Keys are (epoch, index) pairs; items are ((3, S, S) float32 image, int64 label)."""
+def _image_and_label(source: ImageSource, decoded: DecodedImages | None, index: int, position: int):
+  if decoded is not None:
+    return decode_image(decoded.images[position]), int(decoded.labels[position])
+  record = source[index]
+  return decode_image(record["image"]), int(record[source.label_key])
 
-  def __init__(self, source: ImageSource, transform, seed: int):
-    self.source, self.transform, self.seed = source, transform, seed
+
+class TrainDataset(torch.utils.data.Dataset):
+  """Keys are (epoch, index) pairs; items are ((3, S, S) float32 image, int64 label).
+
+  decoded: the whole split decoded in advance (`decoded.decode_all(source)`), or None to decode per item."""
+
+  def __init__(self, source: ImageSource, transform, seed: int, decoded: DecodedImages | None = None):
+    self.source, self.transform, self.seed, self.decoded = source, transform, seed, decoded
 
   def __len__(self) -> int:
     return len(self.source)
 
   def __getitem__(self, key):
     epoch, index = key
-    record = self.source[index]
-    image = decode_image(record["image"])
+    image, label = _image_and_label(self.source, self.decoded, index, index)
     state = random.getstate(), np.random.get_state(), torch.get_rng_state()
     item_seed = _item_seed(self.seed, epoch, index)
     random.seed(item_seed)
@@ -42,14 +51,16 @@ class TrainDataset(torch.utils.data.Dataset):
       random.setstate(state[0])
       np.random.set_state(state[1])
       torch.set_rng_state(state[2])
-    return tensor, int(record[self.source.label_key])
+    return tensor, label
 
 
 class EvalDataset(torch.utils.data.Dataset):
-  """Items are ((3, S, S) float32 image, int64 label, int64 index into the source)."""
+  """Items are ((3, S, S) float32 image, int64 label, int64 index into the source).
 
-  def __init__(self, source: ImageSource, transform, indices=None):
-    self.source, self.transform = source, transform
+  decoded: the images at `indices` decoded in advance (`decoded.decode_all(source, indices)`), or None."""
+
+  def __init__(self, source: ImageSource, transform, indices=None, decoded: DecodedImages | None = None):
+    self.source, self.transform, self.decoded = source, transform, decoded
     self.indices = np.arange(len(source)) if indices is None else np.asarray(indices)
 
   def __len__(self) -> int:
@@ -57,8 +68,8 @@ class EvalDataset(torch.utils.data.Dataset):
 
   def __getitem__(self, position):
     index = int(self.indices[position])
-    record = self.source[index]
-    return self.transform(decode_image(record["image"])), int(record[self.source.label_key]), index
+    image, label = _image_and_label(self.source, self.decoded, index, position)
+    return self.transform(image), label, index
 
 
 class ResumableBatchSampler(torch.utils.data.Sampler):

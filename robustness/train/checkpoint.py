@@ -18,7 +18,7 @@ FORMAT = "kubricgen-train-checkpoint"
 VERSION = 1
 LAST, BEST = "last.pt", "best.pt"
 # Config keys that do not change a run's arithmetic: a resume may differ in them.
-RUN_IRRELEVANT = ("data_dir", "num_workers", "log_every_steps", "eval.batch_size", "device")
+RUN_IRRELEVANT = ("data_dir", "num_workers", "cache_decoded_mb", "log_every_steps", "eval.batch_size", "device")
 
 
 class CheckpointError(ValueError):

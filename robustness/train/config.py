@@ -33,6 +33,9 @@ def defaults() -> ml_collections.ConfigDict:
   c.total_steps = 0                 # 0: use total_epochs
   c.total_epochs = 10.0
   c.num_workers = 2                 # DataLoader decoding processes (0: decode in the training process)
+  # Decode each training/eval image once and keep the pixels in memory (uint8) when the split fits in this many MiB
+  # (0: decode every step). tf.data's cache() after decoding; runs are bit-identical either way.
+  c.cache_decoded_mb = 2048
   c.threads = 0                     # torch intra-op threads (0: torch's default)
   c.device = "auto"                 # auto | cpu | cuda
 

@@ -18,6 +18,7 @@ import time
 import numpy as np
 import torch
 
+from kubricgen_robustness.data import decoded
 from kubricgen_robustness.data import loader as loaders
 from kubricgen_robustness.data import source as sources
 from kubricgen_robustness.data import transforms
@@ -182,16 +183,20 @@ def train(config, workdir: str, *, progress: bool | None = None) -> dict:
       if torch.is_tensor(value) and value.device != device and key != "step":
         state_value[key] = value.to(device)
 
+  bar_disabled = _progress_enabled(progress)
+  bar_on = None if bar_disabled is None else not bar_disabled
   eval_data = None
   if eval_source is not None:
     indices = None
     if config.eval.max_examples and config.eval.max_examples < len(eval_source):
       indices = np.unique(np.linspace(0, len(eval_source) - 1, config.eval.max_examples).round().astype(int))
-    eval_data = loaders.loader(loaders.EvalDataset(eval_source, eval_transform, indices),
+    eval_decoded = decoded.decode_all(eval_source, indices, max_mb=config.cache_decoded_mb, progress=bar_on)
+    eval_data = loaders.loader(loaders.EvalDataset(eval_source, eval_transform, indices, eval_decoded),
                                batch_size=config.eval.batch_size, num_workers=config.num_workers)
   sampler = loaders.ResumableBatchSampler(len(train_source), config.batch_size, config.seed, start_step,
                                           plan.total_steps)
-  train_data = loaders.loader(loaders.TrainDataset(train_source, train_transform, config.seed),
+  train_decoded = decoded.decode_all(train_source, max_mb=config.cache_decoded_mb, progress=bar_on)
+  train_data = loaders.loader(loaders.TrainDataset(train_source, train_transform, config.seed, train_decoded),
                               batch_sampler=sampler, num_workers=config.num_workers,
                               pin_memory=device.type == "cuda")
 
@@ -209,7 +214,7 @@ def train(config, workdir: str, *, progress: bool | None = None) -> dict:
   window_start = time.perf_counter()
   postfix = {}
   bar = tqdm(total=plan.total_steps * config.batch_size, initial=start_step * config.batch_size, unit="img",
-             desc=f"train {config.model.name}", disable=_progress_enabled(progress), smoothing=0.1, dynamic_ncols=True)
+             desc=f"train {config.model.name}", disable=bar_disabled, smoothing=0.1, dynamic_ncols=True)
   try:
     for images, labels in train_data:
       lr = optim.learning_rate(step, plan.total_steps, config.optimizer.lr, plan.warmup_steps, config.schedule.decay)
@@ -230,8 +235,11 @@ def train(config, workdir: str, *, progress: bool | None = None) -> dict:
         raise FloatingPointError(f"loss is {loss.item()} at step {step}: lower optimizer.lr or use fp32")
       optimizer.zero_grad(set_to_none=True)
       loss.backward()
-      grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(),
-                                                 config.grad_clip_norm if config.grad_clip_norm > 0 else math.inf)
+      logging_step = (step + 1) % config.log_every_steps == 0 or step + 1 == plan.total_steps
+      if config.grad_clip_norm > 0:
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip_norm)
+      elif logging_step:  # without clipping the norm is only logged: skip the pass over every gradient otherwise
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), math.inf)
       optimizer.step()
       step += 1
       window["loss"] += loss.item()
@@ -239,7 +247,7 @@ def train(config, workdir: str, *, progress: bool | None = None) -> dict:
       window["seen"] += len(labels)
       window["steps"] += 1
       bar.update(len(labels))
-      if step % config.log_every_steps == 0 or step == plan.total_steps:
+      if logging_step:
         elapsed = time.perf_counter() - window_start
         writer.write({"kind": "train", "step": step, "epoch": round(step / plan.steps_per_epoch, 4),
                       "train/loss": window["loss"] / window["steps"],

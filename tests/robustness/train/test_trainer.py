@@ -37,6 +37,7 @@ def uninterrupted(tiny_data_dir, tmp_path_factory, train_env):
                           timeout=600, check=False)
   assert result.returncode == 0, result.stderr[-2000:]
   assert "run folder:" in result.stdout
+  (workdir.parent / "stderr.txt").write_text(result.stderr)
   return workdir
 
 
@@ -98,6 +99,19 @@ def test_kill_9_mid_epoch_then_resume_equals_the_uninterrupted_run(uninterrupted
     for key, value in state.items():
       assert torch.equal(value, resumed["optimizer"]["state"][index][key]), (index, key)
   assert resumed["best"] == reference["best"]
+  assert without_timing(metrics_lines(workdir)) == without_timing(metrics_lines(uninterrupted))
+
+
+def test_decoded_image_cache_changes_no_bit(uninterrupted, tiny_data_dir, tmp_path, train_env):
+  assert "tiny_shapes: decoded 320 images" in (uninterrupted.parent / "stderr.txt").read_text()  # default: cached
+  workdir = tmp_path / "no_cache"
+  result = subprocess.run(train_command(workdir, tiny_data_dir, "--config.cache_decoded_mb=0"), env=train_env,
+                          capture_output=True, text=True, timeout=600, check=False)
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert "decoded" not in result.stderr
+  uncached, reference = (torch.load(os.path.join(w, "last.pt"), weights_only=True) for w in (workdir, uninterrupted))
+  for name, tensor in reference["model"].items():
+    assert torch.equal(tensor, uncached["model"][name]), name
   assert without_timing(metrics_lines(workdir)) == without_timing(metrics_lines(uninterrupted))
 
 
