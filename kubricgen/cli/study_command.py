@@ -10,9 +10,11 @@ and is skipped when its result exists, so re-running after an interruption conti
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 
 HELP = "build SI-Score, train the CPU ViT and ResNet, analyze both: one report (kubricgen study --help)"
 CONFIGS = ("location", "rotation", "size", "train")
@@ -53,11 +55,26 @@ def run(argv: list[str], fail) -> int:
     analyze += ["--model", os.path.join(out, "train", config), "--name", name]
   stages.append(("analyze", _kubricgen(*analyze)))
   root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+  timings, started = [], time.perf_counter()
   for index, (title, command) in enumerate(stages, 1):
     sys.stderr.write(f"kubricgen study: [{index}/{len(stages)}] {title}\n")
+    stage_start = time.perf_counter()
     code = subprocess.call(command, cwd=root if title.startswith("build") else None)
+    seconds = time.perf_counter() - stage_start
+    timings.append(dict(stage=title, seconds=round(seconds, 1), exit_code=code))
+    sys.stderr.write(f"kubricgen study: [{index}/{len(stages)}] {title}: {_minutes(seconds)}\n")
     if code != 0:
       return fail(f"study: stage {title!r} failed (exit {code}); fix it and re-run `kubricgen study`: finished "
                   "stages are kept")
+  os.makedirs(out, exist_ok=True)
+  with open(os.path.join(out, "timings.json"), "w", encoding="utf-8") as handle:
+    json.dump(dict(stages=timings, total_seconds=round(time.perf_counter() - started, 1), cpus=os.cpu_count()),
+              handle, indent=1)
+  sys.stderr.write(f"kubricgen study: all stages in {_minutes(time.perf_counter() - started)} "
+                   f"({os.path.join(out, 'timings.json')})\n")
   sys.stdout.write(f"study report: {os.path.join(out, 'report', 'index.html')}\n")
   return 0
+
+
+def _minutes(seconds: float) -> str:
+  return f"{int(seconds // 60)} min {seconds % 60:04.1f} s"

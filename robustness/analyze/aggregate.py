@@ -248,3 +248,75 @@ def paired_difference(columns_a: dict, columns_b: dict, factors: tuple, *, names
   return PairedDifference(model_a=names[0], model_b=names[1], factors=tuple(factors), keys=keys, n=n,
                           difference=difference, boot_low=low, boot_high=high,
                           average=Estimate(float(np.mean(difference)), float(average_low), float(average_high)))
+
+
+@dataclasses.dataclass
+class Contrast:
+  """Mean accuracy over the factor values in `first` minus the mean over those in `second` (unweighted means, as
+  the subset averages), with the cluster-bootstrap percentile interval of the same contrast over the table's
+  resamples. `samples` (B,) keeps the resampled contrasts, so two models' contrasts evaluated with the same
+  instances and seed can be differenced resample by resample (a paired interval)."""
+  name: str
+  description: str
+  first: np.ndarray
+  second: np.ndarray
+  estimate: Estimate
+  samples: np.ndarray
+
+  def as_dict(self) -> dict:
+    return dict(name=self.name, description=self.description, first_values=int(self.first.sum()),
+                second_values=int(self.second.sum()), **self.estimate.as_dict())
+
+
+def contrast(table: FactorTable, first: np.ndarray, second: np.ndarray, name: str = "",
+             description: str = "") -> Contrast:
+  """`first`, `second`: (G,) bool masks over the table's factor values. Raises ValueError if either is empty."""
+  first, second = np.asarray(first, bool), np.asarray(second, bool)
+  if not first.any() or not second.any():
+    raise ValueError(f"contrast {name!r}: a side selects no factor value")
+  with stats._quiet_nan_warnings():  # pylint: disable=protected-access
+    samples = np.nanmean(table.samples[:, first], axis=1) - np.nanmean(table.samples[:, second], axis=1)
+  low, high = stats.percentile_interval(samples)
+  value = float(np.mean(table.accuracy[first]) - np.mean(table.accuracy[second]))
+  return Contrast(name, description, first, second, Estimate(value, float(low), float(high)), samples)
+
+
+def trend_contrasts(table: FactorTable) -> list[Contrast]:
+  """The contrasts that answer "does accuracy fall toward X" for SI-Score's factors:
+
+  - two factors (x, y in [0, 1]): ring = Chebyshev distance of the cell from the grid's centre in grid steps;
+    "border - centre" = outermost ring minus the rings within a fifth of the way out (21 x 21 grid: the 80
+    border cells minus the central 5 x 5).
+  - `rotation` (degrees): "upright - upside down" = values within 30 degrees of 0/360 minus those within 30 of 180.
+  - any other single numeric factor (e.g. `area`): "lowest quarter - highest quarter" of its sorted values (size:
+    smallest objects minus largest; negative = small objects are harder).
+  """
+  keys, out = table.keys, []
+  if len(table.factors) == 2:
+    centre = (keys.min(axis=0) + keys.max(axis=0)) / 2
+    steps = [np.min(np.diff(np.unique(keys[:, i]))) if len(np.unique(keys[:, i])) > 1 else 1.0 for i in (0, 1)]
+    ring = np.round(np.max(np.abs(keys - centre) / np.asarray(steps), axis=1)).astype(int)
+    if ring.max() >= 2:
+      inner = ring <= max(1, ring.max() // 5)
+      out.append(contrast(table, ring == ring.max(), inner, "border - centre",
+                          f"outermost ring ({int((ring == ring.max()).sum())} cells) minus the centre "
+                          f"({int(inner.sum())} cells within {max(1, ring.max() // 5)} steps of the middle)"))
+  elif len(table.factors) == 1 and len(keys) >= 4:
+    values = keys[:, 0]
+    if table.factors[0] == "rotation":
+      distance_up = np.minimum(values % 360, 360 - values % 360)
+      distance_down = np.abs(values % 360 - 180)
+      up, down = distance_up <= 30, distance_down <= 30
+      if up.any() and down.any():
+        out.append(contrast(table, up, down, "upright - upside down",
+                            f"rotations within 30 degrees of 0 ({int(up.sum())} values) minus within 30 of 180 "
+                            f"({int(down.sum())} values)"))
+    else:
+      quarter = max(1, len(values) // 4)
+      order = np.argsort(values)
+      low, high = np.zeros(len(values), bool), np.zeros(len(values), bool)
+      low[order[:quarter]], high[order[-quarter:]] = True, True
+      out.append(contrast(table, low, high, "lowest quarter - highest quarter",
+                          f"{table.factors[0]} {values[order[0]]:g}..{values[order[quarter - 1]]:g} "
+                          f"({quarter} values) minus {values[order[-quarter]]:g}..{values[order[-1]]:g}"))
+  return out

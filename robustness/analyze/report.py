@@ -20,7 +20,7 @@ import re
 
 import numpy as np
 
-from kubricgen_robustness.analyze import aggregate, plots
+from kubricgen_robustness.analyze import aggregate, plots, stats
 
 GALLERY_CELLS, GALLERY_PER_CELL, THUMBNAIL = 12, 6, 96
 
@@ -106,7 +106,7 @@ def write_report(out: str, results: list[ModelResult], sources: dict, *, resampl
     config_factors = tuple((factors or {}).get(config) or aggregate.factors_for(config, some))
     if not config_factors:
       raise ValueError(f"config {config}: no factor varies (nothing to group by)")
-    tables, class_tables, galleries, visibility = {}, {}, {}, {}
+    tables, class_tables, galleries, visibility, contrasts = {}, {}, {}, {}, {}
     for result in scored:
       columns = result.predictions[config]
       info = result.info[config]
@@ -125,6 +125,7 @@ def write_report(out: str, results: list[ModelResult], sources: dict, *, resampl
       visibility[result.name] = aggregate.visibility_slices(columns, config_factors, resamples=resamples, seed=seed)
       _write_csv(os.path.join(out, "tables", f"{stem}__visibility.csv"), visibility[result.name])
       average, top5_average = aggregate.subset_average(table), aggregate.subset_average(table, top5=True)
+      contrasts[result.name] = aggregate.trend_contrasts(table)
       model_summary = summary["models"].setdefault(result.name, dict(metrics={}, configs={}))
       model_summary["metrics"].update({row["key"]: row["accuracy"] for row in rows})
       model_summary["metrics"][f"{config}_average"] = average.value
@@ -132,7 +133,8 @@ def write_report(out: str, results: list[ModelResult], sources: dict, *, resampl
           evaluation=info, factors=list(config_factors), n=int(table.n.sum()), correct=int(table.correct.sum()),
           accuracy=float(table.correct.sum() / table.n.sum()),
           top5_accuracy=float(table.top5_correct.sum() / table.n.sum()), average=average.as_dict(),
-          top5_average=top5_average.as_dict(), values=rows, per_class=class_rows, visibility=visibility[result.name])
+          top5_average=top5_average.as_dict(), contrasts=[c.as_dict() for c in contrasts[result.name]], values=rows,
+          per_class=class_rows, visibility=visibility[result.name])
       relative = f"gallery/{slug(result.name)}/{config}"
       galleries[result.name] = _thumbnails(sources[config], columns, table, config, os.path.join(out, relative),
                                            relative, info.get("class_names") is not None)
@@ -142,9 +144,13 @@ def write_report(out: str, results: list[ModelResult], sources: dict, *, resampl
       for b in scored[i + 1:]:
         diff = aggregate.paired_difference(a.predictions[config], b.predictions[config], config_factors,
                                            names=(a.name, b.name), resamples=resamples, seed=seed)
-        comparisons.append(_comparison(out, config, diff))
+        comparison = _comparison(out, config, diff)
+        comparison["summary"]["contrast_differences"] = _contrast_differences(
+            contrasts[a.name], contrasts[b.name], a.predictions[config], b.predictions[config])
+        comparisons.append(comparison)
     summary["comparisons"] += [c["summary"] for c in comparisons]
-    sections.append(_section(config, config_factors, tables, scored, images, comparisons, galleries, visibility))
+    sections.append(_section(config, config_factors, tables, scored, images, comparisons, galleries, visibility,
+                             contrasts))
   with open(os.path.join(out, "summary.json"), "w", encoding="utf-8") as handle:
     json.dump(_clean(summary), handle, indent=1)
   path = os.path.join(out, "index.html")
@@ -202,11 +208,25 @@ def _comparison(out, config, diff: aggregate.PairedDifference) -> dict:
                            values_excluding_zero=sure, values=rows))
 
 
+def _contrast_differences(contrasts_a, contrasts_b, columns_a, columns_b) -> list[dict]:
+  """Model A's contrast minus model B's, paired resample by resample. Valid only when both tables were resampled
+  over the same object instances with the same seed (then resample b draws the same instances for both); otherwise
+  the interval is left out."""
+  same = np.array_equal(np.unique(columns_a["object_instance"]), np.unique(columns_b["object_instance"]))
+  out = []
+  for a, b in zip(contrasts_a, contrasts_b):
+    row = dict(name=a.name, difference=a.estimate.value - b.estimate.value)
+    if same:
+      row["boot_low"], row["boot_high"] = (float(v) for v in stats.percentile_interval(a.samples - b.samples))
+    out.append(row)
+  return out
+
+
 def _fmt(value, digits=3):
   return "-" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
 
 
-def _section(config, factors, tables, scored, images, comparisons, galleries, visibility) -> str:
+def _section(config, factors, tables, scored, images, comparisons, galleries, visibility, contrasts) -> str:
   e = html.escape
   parts = [f'<section id="{e(config)}"><h2>{e(config)}</h2>',
            f"<p>Factors: {e(', '.join(factors))}. Average = unweighted mean of the accuracy over "
@@ -228,7 +248,21 @@ def _section(config, factors, tables, scored, images, comparisons, galleries, vi
         f"<td>{e(key(worst))}: {_fmt(table.accuracy[worst])} [{_fmt(table.boot_low[worst])}, "
         f"{_fmt(table.boot_high[worst])}] ({table.correct[worst]}/{table.n[worst]})</td>"
         f"<td>{e(key(best))}: {_fmt(table.accuracy[best])} ({table.correct[best]}/{table.n[best]})</td></tr>")
-  parts.append("</table><div class=plots>")
+  parts.append("</table>")
+  if any(contrasts.values()):
+    parts.append("<h3>Trends</h3><table><tr><th>model</th><th>contrast</th><th>difference of mean accuracy "
+                 "[bootstrap 95%]</th><th>what is compared</th></tr>")
+    for name, items in contrasts.items():
+      parts += [f"<tr><td>{e(name)}</td><td>{e(c.name)}</td><td>{_fmt(c.estimate.value)} [{_fmt(c.estimate.low)}, "
+                f"{_fmt(c.estimate.high)}]</td><td>{e(c.description)}</td></tr>" for c in items]
+    for comparison in comparisons:
+      s = comparison["summary"]
+      parts += [f"<tr><td>{e(s['model_a'])} - {e(s['model_b'])}</td><td>{e(d['name'])} (paired)</td><td>"
+                f"{_fmt(d['difference'])} [{_fmt(d.get('boot_low'))}, {_fmt(d.get('boot_high'))}]</td>"
+                "<td>difference of the two models' contrasts, same resampled instances</td></tr>"
+                for d in s.get("contrast_differences", [])]
+    parts.append("</table>")
+  parts.append("<div class=plots>")
   parts += [f'<figure><img src="{e(src)}" alt="{e(caption)}"><figcaption>{e(caption)}</figcaption></figure>'
             for src, caption in images]
   for comparison in comparisons:

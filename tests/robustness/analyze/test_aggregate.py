@@ -115,3 +115,69 @@ def test_keys_heatmap_orientation_and_normalisation():
   partial = {k: v[~((columns["x"] == 1.0) & (columns["y"] == 0.0))] for k, v in columns.items()}
   grid, _, _ = aggregate.heatmap(aggregate.factor_table(partial, ("x", "y"), resamples=10))
   assert np.isnan(grid[0, 2]) and np.isfinite(grid).sum() == 5
+
+
+def _grid_predictions(accuracy_of, values=(0.0, 0.25, 0.5, 0.75, 1.0), instances=6, seed=0):
+  """Every (x, y) cell of a 5 x 5 grid, `instances` object instances x 2 images per cell; each image is right with
+  probability accuracy_of(x, y)."""
+  rng = np.random.default_rng(seed)
+  rows = []
+  for x in values:
+    for y in values:
+      for instance in range(instances):
+        for _ in range(2):
+          correct = bool(rng.random() < accuracy_of(x, y))
+          rows.append(dict(x=x, y=y, object_instance=f"obj{instance}", correct=correct, top5_correct=True,
+                           index=len(rows)))
+  return {k: np.asarray([r[k] for r in rows]) for k in rows[0]}
+
+
+def test_border_minus_centre_contrast_against_a_loop_reference():
+  columns = _grid_predictions(lambda x, y: 0.2 if max(abs(x - 0.5), abs(y - 0.5)) == 0.5 else 0.8)
+  table = aggregate.factor_table(columns, ("x", "y"), resamples=300, seed=5)
+  (border,) = aggregate.trend_contrasts(table)
+  assert border.name == "border - centre"
+  cells = [(x, y) for x, y in table.keys]
+  outer = np.asarray([max(abs(x - 0.5), abs(y - 0.5)) == 0.5 for x, y in cells])
+  assert border.first.tolist() == outer.tolist() and outer.sum() == 16
+  assert border.second.tolist() == (~outer).tolist()  # 5 x 5: rings 0 and 1 are the centre
+  accuracy = table.correct / table.n
+  assert border.estimate.value == pytest.approx(accuracy[outer].mean() - accuracy[~outer].mean())
+  assert border.estimate.value < -0.3  # the data were drawn with a 0.6 drop at the border
+  reference = _loop_bootstrap(columns, 300, 5)
+  resampled = np.nanmean(reference[:, outer], axis=1) - np.nanmean(reference[:, ~outer], axis=1)
+  assert border.estimate.low == pytest.approx(np.percentile(resampled, 2.5), abs=1e-12)
+  assert border.estimate.high == pytest.approx(np.percentile(resampled, 97.5), abs=1e-12)
+
+
+def test_size_and_rotation_contrasts_pick_the_right_values():
+  rng = np.random.default_rng(1)
+  areas = np.repeat([0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8], 12)
+  columns = dict(area=areas, object_instance=np.tile([f"o{i}" for i in range(4)], 24),
+                 correct=rng.random(len(areas)) < areas, top5_correct=np.ones(len(areas), bool))
+  (size,) = aggregate.trend_contrasts(aggregate.factor_table(columns, ("area",), resamples=100))
+  assert size.name == "lowest quarter - highest quarter"
+  assert size.first.tolist() == [True, True] + [False] * 6 and size.second.tolist() == [False] * 6 + [True, True]
+  rotations = np.repeat(np.arange(0, 360, 20), 4).astype(float)
+  columns = dict(rotation=rotations, object_instance=np.tile(["a", "b"], len(rotations) // 2),
+                 correct=np.ones(len(rotations), bool), top5_correct=np.ones(len(rotations), bool))
+  (rotation,) = aggregate.trend_contrasts(aggregate.factor_table(columns, ("rotation",), resamples=100))
+  keys = np.arange(0, 360, 20)
+  assert keys[rotation.first].tolist() == [0, 20, 340] and keys[rotation.second].tolist() == [160, 180, 200]
+  assert rotation.estimate.value == 0.0
+
+
+def test_paired_difference_of_contrasts_uses_the_same_resamples():
+  from kubricgen_robustness.analyze import report
+  a = _grid_predictions(lambda x, y: 0.3 if max(abs(x - 0.5), abs(y - 0.5)) == 0.5 else 0.9, seed=1)
+  b = dict(a, correct=_grid_predictions(lambda x, y: 0.6, seed=2)["correct"])
+  table_a, table_b = (aggregate.factor_table(c, ("x", "y"), resamples=300, seed=5) for c in (a, b))
+  contrast_a, contrast_b = aggregate.trend_contrasts(table_a), aggregate.trend_contrasts(table_b)
+  (row,) = report._contrast_differences(contrast_a, contrast_b, a, b)  # pylint: disable=protected-access
+  assert row["difference"] == pytest.approx(contrast_a[0].estimate.value - contrast_b[0].estimate.value)
+  paired = contrast_a[0].samples - contrast_b[0].samples
+  assert (row["boot_low"], row["boot_high"]) == (pytest.approx(np.percentile(paired, 2.5)),
+                                                  pytest.approx(np.percentile(paired, 97.5)))
+  other = dict(b, object_instance=np.char.add(b["object_instance"].astype(str), "x"))
+  (unpaired,) = report._contrast_differences(contrast_a, contrast_b, a, other)  # pylint: disable=protected-access
+  assert "boot_low" not in unpaired
