@@ -6,8 +6,9 @@ DIR holds timm's `benchmark.py` and `train.py` (from a checkout of huggingface/p
 here). For each model (the two CPU configs: ResNet-18 and ViT-Ti/8 at 64 px, batch 64, fp32, 2 threads, 23 classes)
 and each round (rounds interleave the three runners so machine load hits all alike):
   * ceiling: timm `benchmark.py --bench train` on synthetic inputs (10 warm-up + 40 timed steps; no data at all);
-  * ours:    `kubricgen train --config CONFIG` on si_score/train (array_record via tfds.data_source, 2 decoding
-             workers, the config's augmentation), steady state = images / seconds over the steps after the first 10;
+  * ours:    `kubricgen train --config CONFIG` on si_score/train (array_record via tfds.data_source, images
+             decoded once into memory, 2 augmentation workers, the config's augmentation), steady state = images /
+             seconds over the logged windows of 10 steps after the first;
   * timm:    timm `train.py --dataset tfds/si_score/train` on the same data (TFDS tfrecord via tf.data, 2 workers,
              the same optimizer, crop scale and RandAugment), steady state from its per-step times after step 10.
 Ratios: ours / ceiling (target >= 0.95) and ours / timm train.py (target >= 1.0). Medians over rounds.
@@ -56,12 +57,15 @@ def ours(spec, steps, data_dir, env) -> float:
     workdir = os.path.join(folder, "run")
     subprocess.run([sys.executable, "-m", "kubricgen.cli.main", "train", "--config", spec["config"], "--workdir",
                     workdir, "--data_dir", data_dir, "--no_progress", f"--config.total_steps={steps}",
-                    "--config.eval.dataset=", "--config.log_every_steps=1", "--config.checkpoint_every_steps=100000",
+                    "--config.eval.dataset=", f"--config.log_every_steps={WARMUP}",
+                    "--config.checkpoint_every_steps=100000",
                     "--config.threads=2"], check=True, env=env, capture_output=True, timeout=3600)
     with open(os.path.join(workdir, "metrics.jsonl"), encoding="utf-8") as handle:
       lines = [json.loads(l) for l in handle if '"train"' in l]
-  steady = [l for l in lines if l["step"] > WARMUP]
-  return len(steady) * BATCH / sum(BATCH / l["perf/images_per_s"] for l in steady)
+  # one line per window of WARMUP steps (the default logging cadence); the first window is the warm-up
+  steady = [(line, line["step"] - previous["step"]) for previous, line in zip(lines, lines[1:])]
+  images = sum(steps * BATCH for _, steps in steady)
+  return images / sum(steps * BATCH / line["perf/images_per_s"] for line, steps in steady)
 
 
 def timm_train(spec, steps, data_dir, timm_src, env) -> float:
@@ -99,6 +103,10 @@ def plot(summary, path):
   for offset, (label, key) in enumerate(zip(labels, keys)):
     xs = [i + (offset - 1) * width for i in range(len(summary))]
     axis.bar(xs, [summary[m][key] for m in summary], width, label=label)
+  for i, m in enumerate(summary):
+    axis.annotate(f"{summary[m]['ours_over_ceiling']:.2f}x ceiling\n{summary[m]['ours_over_timm_train']:.2f}x train.py",
+                  (i, summary[m]["ours"]), ha="center", va="bottom", fontsize=7, xytext=(0, 2),
+                  textcoords="offset points")
   axis.set_xticks(range(len(summary)), [f"{m}\n64 px, batch {BATCH}, fp32, 2 threads" for m in summary])
   axis.set_ylabel("training images / s (median)")
   axis.legend(fontsize=8)
