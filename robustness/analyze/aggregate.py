@@ -288,8 +288,11 @@ def trend_contrasts(table: FactorTable) -> list[Contrast]:
     "border - centre" = outermost ring minus the rings within a fifth of the way out (21 x 21 grid: the 80
     border cells minus the central 5 x 5).
   - `rotation` (degrees): "upright - upside down" = values within 30 degrees of 0/360 minus those within 30 of 180.
-  - any other single numeric factor (e.g. `area`): "lowest quarter - highest quarter" of its sorted values (size:
-    smallest objects minus largest; negative = small objects are harder).
+  - any other single numeric factor (e.g. `area`): "lowest tenth - rest" = the lowest tenth of its sorted values
+    minus the other values at which every object instance is scored (size: smallest objects minus mid sizes;
+    negative = small objects are harder). Values where a visibility threshold left out some instances (SI-Score's
+    largest sizes: 23 instances at area 0.2, 5 at 0.97) are not used as the reference, since a different instance
+    mix, not the factor, would move their mean; where none is left the reference is the highest quarter.
   """
   keys, out = table.keys, []
   if len(table.factors) == 2:
@@ -312,11 +315,17 @@ def trend_contrasts(table: FactorTable) -> list[Contrast]:
                             f"rotations within 30 degrees of 0 ({int(up.sum())} values) minus within 30 of 180 "
                             f"({int(down.sum())} values)"))
     else:
-      quarter = max(1, len(values) // 4)
       order = np.argsort(values)
-      low, high = np.zeros(len(values), bool), np.zeros(len(values), bool)
-      low[order[:quarter]], high[order[-quarter:]] = True, True
-      out.append(contrast(table, low, high, "lowest quarter - highest quarter",
-                          f"{table.factors[0]} {values[order[0]]:g}..{values[order[quarter - 1]]:g} "
-                          f"({quarter} values) minus {values[order[-quarter]]:g}..{values[order[-1]]:g}"))
+      low = np.zeros(len(values), bool)
+      low[order[:max(1, len(values) // 10)]] = True
+      rest = (table.instances == table.instances.max()) & ~low
+      what = f"the other values scored on all {int(table.instances.max())} instances"
+      if not rest.any():
+        rest = np.zeros(len(values), bool)
+        rest[order[-max(1, len(values) // 4):]] = True
+        what = "the highest quarter"
+      out.append(contrast(table, low, rest, "lowest tenth - rest",
+                          f"{table.factors[0]} {values[low].min():g}..{values[low].max():g} ({int(low.sum())} "
+                          f"values) minus {what} ({values[rest].min():g}..{values[rest].max():g}, "
+                          f"{int(rest.sum())} values)"))
   return out

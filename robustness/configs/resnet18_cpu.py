@@ -9,7 +9,8 @@ of si_score/rotation.
 
 Measured on this 2-core x86-64 machine (no GPU), default si_score build (2,000 training images of 55 training
 instances; evaluation: si_score/rotation, 1,810 images of the 23 held-out instances, chance 1/23 = 4.3%):
-930 steps (30 epochs) in 9 min 06 s wall (~150-165 img/s when the machine is otherwise idle); held-out top-1
+930 steps (30 epochs) in 6 min 50 s as stage 3 of `kubricgen study` on an otherwise near-idle machine (9 min 06 s
+before the split was decoded once into memory; the weights are bit-identical either way); held-out top-1
 37.4% (best 37.5% at epoch 25), top-5 69.1%; training accuracy ~90%, so it overfits the few training instances
 (held-out accuracy is already 34.6% at epoch 5).
 """

@@ -9,10 +9,11 @@ crop + flip + RandAugment(2, 10); no mixup at this model size (AugReg uses none 
 object instances of si_score/rotation.
 
 Measured on this 2-core x86-64 machine (no GPU), default si_score build (2,000 training images of 55 training
-instances; evaluation: si_score/rotation, 1,810 images of the 23 held-out instances, chance 1/23 = 4.3%):
-~54 img/s when the machine is otherwise idle, so the 930 steps (30 epochs) take ~19 min; held-out top-1 9.3% at
-epoch 5, 22.4% at epoch 10, 29.3% (top-5 64.5%) at epoch 15, still rising (the session that measured it had to stop
-the run there; re-running the command continues it).
+instances; evaluation: si_score/rotation, 1,810 images of the 23 held-out instances, chance 1/23 = 4.3%), as stage 2
+of `kubricgen study` on an otherwise near-idle machine: 930 steps (30 epochs) in 19 min 16 s (~54 img/s); held-out top-1
+9.3% at epoch 5, 22.4% at 10, 29.3% at 15, best 32.7% (top-5 63.8%) at epoch 20 (kept as best.pt), 30.5% (top-5
+61.7%) at the end: after epoch 20 the eval loss rises while training accuracy keeps climbing (~52%), so it
+overfits the 55 training instances.
 """
 from kubricgen_robustness.train.config import defaults
 

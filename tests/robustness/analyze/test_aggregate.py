@@ -152,12 +152,17 @@ def test_border_minus_centre_contrast_against_a_loop_reference():
 
 def test_size_and_rotation_contrasts_pick_the_right_values():
   rng = np.random.default_rng(1)
-  areas = np.repeat([0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8], 12)
-  columns = dict(area=areas, object_instance=np.tile([f"o{i}" for i in range(4)], 24),
-                 correct=rng.random(len(areas)) < areas, top5_correct=np.ones(len(areas), bool))
-  (size,) = aggregate.trend_contrasts(aggregate.factor_table(columns, ("area",), resamples=100))
-  assert size.name == "lowest quarter - highest quarter"
-  assert size.first.tolist() == [True, True] + [False] * 6 and size.second.tolist() == [False] * 6 + [True, True]
+  areas = np.repeat(np.arange(1, 21) / 20, 12)  # 20 sizes, 4 instances x 3 images each
+  instances = np.tile([f"o{i}" for i in range(4)], len(areas) // 4)
+  keep = ~((areas >= 0.9) & (instances == "o3"))  # the largest sizes lose an instance (a visibility threshold)
+  columns = dict(area=areas[keep], object_instance=instances[keep], correct=rng.random(keep.sum()) < areas[keep],
+                 top5_correct=np.ones(keep.sum(), bool))
+  table = aggregate.factor_table(columns, ("area",), resamples=100)
+  (size,) = aggregate.trend_contrasts(table)
+  assert size.name == "lowest tenth - rest"
+  assert size.first.tolist() == [True, True] + [False] * 18  # 0.05, 0.1
+  assert size.second.tolist() == [False, False] + [True] * 15 + [False] * 3  # 0.9..1.0 lack o3: not the reference
+  assert size.estimate.value == pytest.approx(table.accuracy[:2].mean() - table.accuracy[2:17].mean())
   rotations = np.repeat(np.arange(0, 360, 20), 4).astype(float)
   columns = dict(rotation=rotations, object_instance=np.tile(["a", "b"], len(rotations) // 2),
                  correct=np.ones(len(rotations), bool), top5_correct=np.ones(len(rotations), bool))
