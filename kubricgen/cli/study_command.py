@@ -1,6 +1,6 @@
 """`kubricgen study`: the end-to-end robustness study in one command.
 
-  kubricgen study [--data_dir D] [--out output/study]
+  kubricgen study [--data_dir D] [--out output/study] [--train_override KEY=VALUE ...]
 
 1. builds the default SI-Score dataset (`kubricgen render scenes/si_score.py`) where a config is missing;
 2. trains the CPU configs vit_ti8_cpu and resnet18_cpu (`kubricgen train`, resumed if interrupted);
@@ -37,6 +37,9 @@ def run(argv: list[str], fail) -> int:
   parser.add_argument("--out", default=os.path.join("output", "study"), help="run folders and report "
                       "(default %(default)s)")
   parser.add_argument("--resamples", type=int, default=2000, help="cluster-bootstrap resamples")
+  parser.add_argument("--train_override", action="append", default=[], metavar="KEY=VALUE",
+                      help="a trainer config override applied to both models, e.g. total_epochs=5 (repeatable; "
+                      "a different value makes another run: use another --out)")
   flags = parser.parse_args(argv)
   data_dir = os.path.abspath(flags.data_dir or os.environ.get("TFDS_DATA_DIR")
                              or os.path.expanduser("~/tensorflow_datasets"))
@@ -48,7 +51,8 @@ def run(argv: list[str], fail) -> int:
                    _kubricgen("render", "scenes/si_score.py", "--data_dir", data_dir, "--configs", ",".join(missing))))
   for config, _ in MODELS:
     stages.append((f"train {config}", _kubricgen("train", "--config", config, "--data_dir", data_dir, "--workdir",
-                                                 os.path.join(out, "train", config))))
+                                                 os.path.join(out, "train", config),
+                                                 *(f"--config.{o}" for o in flags.train_override))))
   analyze = ["analyze", "--data_dir", data_dir, "--out", os.path.join(out, "report"), "--configs",
              "location,rotation,size", "--resamples", str(flags.resamples)]
   for config, name in MODELS:
