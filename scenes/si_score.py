@@ -123,6 +123,8 @@ def main():
     except DryRun:
       log.info("si_score/%s: dry run: the pipeline was built and not run (nothing was submitted)", config)
       continue
+    except build.PublishedMismatch as error:
+      raise SystemExit(str(error)) from None
     if not result.skipped:
       log.info("si_score/%s: %d examples in %.1f s (%.0f images/s) -> %s", config, result.examples, result.seconds,
                result.examples / max(result.seconds, 1e-9), result.path)

@@ -52,3 +52,47 @@ def staged_folder(final):
   except BaseException:
     shutil.rmtree(staging, ignore_errors=True)
     raise
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_AT_FDCWD = -100
+
+
+def _exchange(first: str, second: str) -> bool:
+  """Swap two paths in one step with Linux's renameat2(RENAME_EXCHANGE); False where the call or the filesystem
+  does not support it."""
+  import ctypes  # pylint: disable=import-outside-toplevel
+  import errno  # pylint: disable=import-outside-toplevel
+  try:
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = libc.renameat2
+  except (OSError, AttributeError):
+    return False
+  renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+  if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+    return True
+  code = ctypes.get_errno()
+  if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+    return False
+  raise OSError(code, os.strerror(code), first)
+
+
+def replace_folder(staged, final) -> None:
+  """Put the complete folder `staged` at `final`, replacing a folder already there, so that a reader of `final`
+  sees the old folder or the new one and never nothing: the two are swapped in one renameat2(RENAME_EXCHANGE) and
+  the old one (now at `staged`) is deleted. Where the filesystem cannot exchange, the old folder is moved aside
+  first (a moment without `final`)."""
+  staged, final = os.fspath(staged), os.fspath(final)
+  os.makedirs(os.path.dirname(final) or ".", exist_ok=True)
+  try:
+    os.rename(staged, final)  # nothing there yet (an empty folder there is replaced too)
+    return
+  except OSError:
+    if not os.path.isdir(final):
+      raise
+  if not _exchange(staged, final):
+    trash = f"{staged}.old"
+    os.replace(final, trash)
+    os.replace(staged, final)
+    staged = trash
+  shutil.rmtree(staged, ignore_errors=True)

@@ -131,14 +131,10 @@ def write_preview(folder: str) -> None:
 
 
 def publish(staging: str, final_dir: str) -> None:
-  """Atomically put a complete staging folder at `final_dir` (replacing an older one)."""
-  trash = None
-  if os.path.exists(final_dir):
-    trash = f"{staging}.old"
-    os.replace(final_dir, trash)
-  os.replace(staging, final_dir)
-  if trash:
-    shutil.rmtree(trash, ignore_errors=True)
+  """Atomically put a complete staging folder at `final_dir`, replacing an older one in one step
+  (`atomic.replace_folder`)."""
+  from kubricgen.assets import atomic  # pylint: disable=import-outside-toplevel
+  atomic.replace_folder(staging, final_dir)
 
 
 def done() -> str:

@@ -28,7 +28,8 @@ def main():
   result = build.build([flags.config], SETTINGS, data_dir=flags.data_dir, cache_dir=flags.cache_dir,
                        progress=False, generator_factory=factory, beam_args=beam_args, overwrite=flags.overwrite,
                        executor_settings=ExecutorSettings(timeout_s=flags.timeout, retries=2))[0]
-  print(json.dumps({"path": result.path, "examples": result.examples, "summary": result.summary}))
+  print(json.dumps({"path": result.path, "examples": result.examples, "summary": result.summary,
+                    "driver_imported_bpy": "bpy" in sys.modules}))
 
 
 if __name__ == "__main__":

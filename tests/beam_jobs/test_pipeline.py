@@ -46,6 +46,7 @@ def test_two_local_workers_share_the_jobs_and_verify(reference):
   assert output["examples"] == 441 * 6 and summary["jobs"] == summary["jobs_rendered"] == 15
   assert summary["runner"] == "FnApiRunner" and summary["retries"] == 0
   assert len(summary["workers"]) >= 2  # jobs ran in more than one child process
+  assert output["driver_imported_bpy"] is False  # every Blender render (the cut-outs too) ran in the workers
   verified = subprocess.run([sys.executable, "-m", "kubricgen.cli.main", "verify", output["path"]],
                             capture_output=True, text=True, env=environment(), timeout=300)
   assert verified.returncode == 0 and "OK" in verified.stdout, verified.stderr[-2000:]

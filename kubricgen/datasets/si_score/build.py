@@ -3,7 +3,9 @@
 Each config is written into a private staging folder beside the data_dir's `si_score/` folder, converted so both
 `tfds.load` (tfrecord) and `tfds.data_source` (array_record) can read it, and only then renamed into place. A crash
 at any point leaves the published dataset untouched; re-running redoes only what is missing (finished Beam jobs and
-cut-outs are cached), and a config that already exists is skipped unless `overwrite`. A data_dir on gs:// is built
+cut-outs are cached). A config that already exists is skipped when its recorded build settings
+(`kubricgen_build.json`: the generator's identity) equal this build's, and refused with one line naming the first
+difference otherwise, unless `overwrite`. A data_dir on gs:// is built
 locally and uploaded with dataset_info.json last, so TFDS never sees a partial copy there either.
 """
 from __future__ import annotations
@@ -25,6 +27,43 @@ from kubricgen.datasets.si_score import specs
 
 log = logging.getLogger("kubricgen")
 NAME = "si_score"
+
+
+BUILD_RECORD = "kubricgen_build.json"  # beside dataset_info.json: the generator identity the config was built with
+
+
+class PublishedMismatch(ValueError):
+  """A published config was built with other settings than this build's; one line saying what differs."""
+
+
+def _first_difference(published, wanted, path: str = "") -> str | None:
+  """The first dotted key whose value differs, as 'key: published X, this build Y'; None when equal."""
+  if isinstance(published, dict) and isinstance(wanted, dict):
+    for key in sorted(set(published) | set(wanted)):
+      found = _first_difference(published.get(key, "<missing>"), wanted.get(key, "<missing>"),
+                                f"{path}.{key}" if path else key)
+      if found:
+        return found
+    return None
+  if published != wanted:
+    return f"{path}: published {published!r}, this build {wanted!r}"
+  return None
+
+
+def check_published(final: str, identity: dict | None, name: str) -> None:
+  """Raise PublishedMismatch unless the config published at `final` was built with `identity` (None: any)."""
+  if identity is None:
+    return
+  record = os.path.join(final, BUILD_RECORD)
+  if not os.path.isfile(record):
+    raise PublishedMismatch(f"{name} at {final} has no record of its build settings (built by an older kubricgen); "
+                            "pass --overwrite to rebuild it with these settings, or use another --data_dir")
+  with open(record, encoding="utf-8") as handle:
+    published = json.load(handle)
+  difference = _first_difference(published, json.loads(json.dumps(identity, default=str)))
+  if difference:
+    raise PublishedMismatch(f"{name} at {final} was built with other settings ({difference}); pass --overwrite to "
+                            "replace it, or use another --data_dir")
 
 
 @dataclasses.dataclass
@@ -123,15 +162,10 @@ def _config_lock(data_dir: str, config: str):
     yield
 
 
-def _publish(staged: str, final: str, staging: str) -> None:
-  os.makedirs(os.path.dirname(final), exist_ok=True)
-  if os.path.exists(final):
-    trash = f"{staging}-old"
-    os.replace(final, trash)
-    os.replace(staged, final)
-    shutil.rmtree(trash, ignore_errors=True)
-  else:
-    os.replace(staged, final)
+def _publish(staged: str, final: str) -> None:
+  """Swap the staged version folder in; readers see the old dataset or the new one, never none."""
+  from kubricgen.assets import atomic  # pylint: disable=import-outside-toplevel
+  atomic.replace_folder(staged, final)
 
 
 def build_config(config: str, generator: Generator, data_dir: str, overwrite: bool = False,
@@ -145,10 +179,12 @@ def build_config(config: str, generator: Generator, data_dir: str, overwrite: bo
   deterministic_serialization()
   version = str(Builder.VERSION)
   final = os.path.join(data_dir, NAME, config, version)
-  if os.path.isfile(os.path.join(final, "dataset_info.json")) and not overwrite:
-    log.info("%s/%s already built at %s (pass --overwrite to rebuild)", NAME, config, final)
-    return BuiltConfig(config, final, -1, 0.0, skipped=True)
-  with _config_lock(data_dir, config):
+  identity = generator.identity() if hasattr(generator, "identity") else None
+  with _config_lock(data_dir, config):  # checked under the lock: a concurrent build may have just published
+    if os.path.isfile(os.path.join(final, "dataset_info.json")) and not overwrite:
+      check_published(final, identity, f"{NAME}/{config}")
+      log.info("%s/%s already built at %s with these settings (pass --overwrite to rebuild)", NAME, config, final)
+      return BuiltConfig(config, final, -1, 0.0, skipped=True)
     staging = tempfile.mkdtemp(prefix=f".{NAME}-{config}-staging-", dir=data_dir)
     start = time.perf_counter()
     summary = None
@@ -164,7 +200,8 @@ def build_config(config: str, generator: Generator, data_dir: str, overwrite: bo
         from beam_jobs import options, summary as job_summary  # pylint: disable=import-outside-toplevel
         from beam_jobs.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
         jobs = builder.jobs()
-        builder._render_cutouts(jobs)  # pylint: disable=protected-access  (once, before workers start)
+        # Every Blender render happens inside the jobs, on the workers: a job is one (instance, pose), so its cut-out
+        # is rendered by the one worker that runs it (then shared through the cut-out cache with the other configs).
         run_jobs(jobs, generator.examples, job_cache, beam_args, executor_settings, f"{NAME}/{config}", progress)
         keys = {job.key for job in jobs}
         summary = job_summary.job_summary([r for r in job_cache.all_stats() if r["key"] in keys],
@@ -172,8 +209,11 @@ def build_config(config: str, generator: Generator, data_dir: str, overwrite: bo
       builder.download_and_prepare()
       staged = os.path.join(staging, NAME, config, version)
       _convert_to_array_record(staged)
+      if identity is not None:
+        with open(os.path.join(staged, BUILD_RECORD), "w", encoding="utf-8") as handle:
+          json.dump(identity, handle, indent=1, sort_keys=True, default=str)
       examples = sum(split.num_examples for split in builder.info.splits.values())
-      _publish(staged, final, staging)
+      _publish(staged, final)
     finally:
       shutil.rmtree(staging, ignore_errors=True)
     if summary is not None:

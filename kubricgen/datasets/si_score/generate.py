@@ -58,14 +58,23 @@ class Generator:
   def imagenet_labels(self) -> dict[str, int | None]:
     return {c.name: c.imagenet_index for c in self.library.classes}
 
-  def fingerprint(self) -> str:
-    """Everything that shapes this generator's examples (for result caches): settings, libraries, code version."""
+  def identity(self) -> dict:
+    """Everything that shapes this generator's examples, as JSON-able values: example format version, settings,
+    the library factories and the libraries' content versions. Recorded beside a published config."""
     import json  # pylint: disable=import-outside-toplevel
     libraries = [f"{getattr(f, '__module__', '')}.{getattr(f, '__qualname__', repr(f))}"
                  for f in (self.make_library, self.make_backgrounds)]
     versions = [str(getattr(self.library, "version", "")), str(getattr(self.backgrounds, "version", ""))]
-    return json.dumps([EXAMPLE_FORMAT_VERSION, dataclasses.asdict(self.settings), libraries, versions],
-                      sort_keys=True, default=str)
+    settings = json.loads(json.dumps(dataclasses.asdict(self.settings), default=str))
+    return dict(example_format=EXAMPLE_FORMAT_VERSION, settings=settings, libraries=libraries,
+                library_versions=versions)
+
+  def fingerprint(self) -> str:
+    """`identity()` as one string (for result caches)."""
+    import json  # pylint: disable=import-outside-toplevel
+    identity = self.identity()
+    return json.dumps([identity["example_format"], identity["settings"], identity["libraries"],
+                       identity["library_versions"]], sort_keys=True, default=str)
 
   def __getstate__(self):  # ship the recipe, not the loaded libraries
     state = dict(self.__dict__)

@@ -95,14 +95,15 @@ class Builder(tfds.core.GeneratorBasedBuilder):
   def _split_generators(self, dl_manager):
     del dl_manager  # nothing to download: everything is rendered
     jobs = self.jobs()
-    self._render_cutouts(jobs)
+    if self._job_cache is None:  # with a job cache the Beam workers rendered everything; examples come from it
+      self._render_cutouts(jobs)
     split = specs.SPLIT_OF_SUBSET[self.builder_config.name]
     return {split: self._generate_examples(jobs)}
 
   def _render_cutouts(self, jobs) -> None:
     from tqdm.auto import tqdm  # pylint: disable=import-outside-toplevel
     needed = sorted({(job.instance_id, job.pose) for job in jobs}, key=lambda item: (item[0], item[1].azimuth))
-    # Rendered once here, so Beam workers only read them from the cut-out cache.
+    # In-process builds: each cut-out once, before compositing (Beam builds render them in the workers' jobs).
     for instance_id, pose in tqdm(needed, desc=f"si_score/{self.builder_config.name}: cut-outs", unit="object",
                                   disable=not self._progress, leave=False):
       job = next(j for j in jobs if j.instance_id == instance_id and j.pose == pose)

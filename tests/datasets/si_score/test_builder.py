@@ -120,6 +120,31 @@ def test_rebuilding_is_skipped_unless_overwrite(data_dir):
   assert (data_dir / "si_score" / "size" / "1.0.0" / "dataset_info.json").stat().st_mtime_ns == before
 
 
+def test_a_rebuild_with_other_settings_is_refused_naming_the_difference(data_dir):
+  published = data_dir / "si_score" / "size" / "1.0.0"
+  record = json.loads((published / build.BUILD_RECORD).read_text())
+  assert record["settings"]["resolution"] == RES and record["settings"]["train_examples"] == 24
+  before = (published / "dataset_info.json").read_bytes()
+  other = specs.Settings(resolution=RES, samples=4, train_examples=24)  # e.g. a --samples change
+  with pytest.raises(build.PublishedMismatch) as error:
+    build.build(["size"], other, data_dir=str(data_dir), progress=False, generator_factory=FACTORY,
+                cache_dir=str(data_dir / "cache"))
+  message = str(error.value)
+  assert "\n" not in message and "settings.samples: published 2, this build 4" in message
+  assert "--overwrite" in message
+  assert (published / "dataset_info.json").read_bytes() == before  # nothing replaced
+
+
+def test_a_config_published_without_a_build_record_is_not_taken_as_current(data_dir, tmp_path):
+  import shutil
+  copy = tmp_path / "si_score" / "rotation" / "1.0.0"
+  shutil.copytree(data_dir / "si_score" / "rotation" / "1.0.0", copy)
+  (copy / build.BUILD_RECORD).unlink()
+  with pytest.raises(build.PublishedMismatch, match="no record of its build settings"):
+    build.build(["rotation"], SETTINGS, data_dir=str(tmp_path), progress=False, generator_factory=FACTORY,
+                cache_dir=str(tmp_path / "cache"))
+
+
 def test_a_failing_build_publishes_nothing(tmp_path):
   class Broken(small_library.SmallLibrary):
     def create(self, asset_id, **overrides):
