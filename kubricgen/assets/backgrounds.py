@@ -23,7 +23,7 @@ import threading
 import numpy as np
 from PIL import Image
 
-from kubricgen.assets import fetch, hdri, locations, storage
+from kubricgen.assets import fetch, hdri, integrity, locations, storage
 from kubricgen.assets import manifest as manifest_lib
 from kubricgen.assets.errors import AssetError, UnknownAssetError
 
@@ -83,15 +83,16 @@ class BackgroundLibrary:
     suffixes = IMAGE_SUFFIXES + hdri.HDRI_SUFFIXES
     if text.startswith("gs://"):
       client = storage.default_storage()
-      urls = [u for u in client.list(text) if u.lower().endswith(suffixes)]
+      hashes = {u: h for u, h in client.list_hashes(text).items() if u.lower().endswith(suffixes)}
       resolvers = {}
-      for url in urls:
+      for url, content_hash in hashes.items():
         stem = url.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         if stem in resolvers:
           raise AssetError(f"{folder}: two images are named {stem!r}")
-        resolvers[stem] = (lambda u=url: _download_cached(client, u))
+        resolvers[stem] = (lambda u=url, h=content_hash: _download_cached(client, u, h))
       name = text.rstrip("/").rsplit("/", 1)[-1]
-      version = ""
+      stamp = " ".join(f"{u.rsplit('/', 1)[-1]}:{h}" for u, h in hashes.items())
+      version = f"{name}@{hashlib.sha256(stamp.encode()).hexdigest()[:12]}"
     else:
       path = pathlib.Path(text)
       if not path.is_dir():
@@ -101,7 +102,7 @@ class BackgroundLibrary:
       if len(resolvers) != len(files):
         raise AssetError(f"{folder}: two images share a name (ids are file names without their suffix)")
       name = path.name
-      stamp = " ".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
+      stamp = " ".join(f"{p.name}:{integrity.verified_sha256(p)}" for p in files)  # content, not mtimes
       version = f"{name}@{hashlib.sha256(stamp.encode()).hexdigest()[:12]}"
     if not resolvers:
       raise AssetError(f"{folder}: no images ({', '.join(suffixes)})")
@@ -202,9 +203,10 @@ class BackgroundLibrary:
     return result.copy()
 
 
-def _download_cached(client, url: str) -> pathlib.Path:
-  """Download a gs:// object once into the cache (the client checks its transfer checksum)."""
-  digest = hashlib.sha256(url.encode()).hexdigest()[:24]
+def _download_cached(client, url: str, content_hash: str = "") -> pathlib.Path:
+  """Download a gs:// object once per content into the cache (the client checks its transfer checksum); an object
+  replaced in its bucket has another `content_hash` (from the listing), so it is downloaded again."""
+  digest = hashlib.sha256(f"{url}|{content_hash}".encode()).hexdigest()[:24]
   target = locations.cache_dir() / "remote-images" / f"{digest}-{url.rsplit('/', 1)[-1]}"
   if not target.exists():
     client.download(url, target)

@@ -49,6 +49,14 @@ class ClassLibrary:
     """A digest of the library's definition: use it in cache keys of anything rendered from it."""
     return self.source.version
 
+  def asset_digest(self, asset_id: str) -> str:
+    """A digest of one instance's manifest entry (its files' sha256, material, scale, generator parameters): what
+    shapes its renders, for cache keys that must not change when another asset does."""
+    import hashlib  # pylint: disable=import-outside-toplevel
+    import json  # pylint: disable=import-outside-toplevel
+    entry = dataclasses.asdict(self.source.entry(asset_id))
+    return hashlib.sha256(json.dumps(entry, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
   @property
   def classes(self) -> list[ClassInfo]:
     """Every class, sorted by name."""

@@ -86,6 +86,21 @@ def verify_file(path, sha256: str, size: int, what: str | None = None) -> pathli
   return path
 
 
+def verified_sha256(path) -> str:
+  """sha256 of a file's bytes, hashed once per process per file version (size, mtime) - the memo `verify_file`
+  uses. The digest names content only: a copy with other times hashes alike."""
+  path = pathlib.Path(path)
+  info = path.stat()
+  key = (str(path.resolve()), info.st_size, info.st_mtime_ns)
+  with _verified_lock:
+    known = _verified.get(key)
+  if known is None:
+    known = sha256_file(path)
+    with _verified_lock:
+      _verified[key] = known
+  return known
+
+
 def forget_verified() -> None:
   """Drop the per-process memo of verified files (the next use hashes them again)."""
   with _verified_lock:

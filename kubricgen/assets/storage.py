@@ -125,6 +125,17 @@ class GcsStorage:
         bucket, prefix=prefix, timeout=self.timeout_s, retry=None)])
     return [f"gs://{bucket}/{name}" for name in sorted(names)]
 
+  def list_hashes(self, prefix_url: str) -> dict[str, str]:
+    """{gs:// URL: content hash} of the objects under a prefix: the object's md5 (base64, as GCS reports it), or
+    its crc32c for composite objects that have no md5. Changes whenever an object's bytes change."""
+    bucket, prefix = split_url(prefix_url)
+    prefix = prefix.rstrip("/") + "/" if prefix else ""
+    client = self.client()
+    blobs = self._call(prefix_url, "list", lambda: [(b.name, b.md5_hash or f"crc32c:{b.crc32c}") for b in
+                                                    client.list_blobs(bucket, prefix=prefix, timeout=self.timeout_s,
+                                                                      retry=None)])
+    return {f"gs://{bucket}/{name}": digest for name, digest in sorted(blobs)}
+
   def create_bucket(self, name: str) -> None:
     client = self.client()
     self._call(f"gs://{name}", "create bucket", lambda: client.create_bucket(name, timeout=self.timeout_s,

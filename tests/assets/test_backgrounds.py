@@ -130,3 +130,20 @@ def test_procedural_backgrounds_render_in_blender_once_and_are_cached(fresh_cach
   assert again.path("brick_wall-3") == path and path.stat().st_mtime_ns == stamp  # not rendered again
   with pytest.raises(AssetError, match="unknown procedural background"):
     BackgroundLibrary.procedural(kinds=["volcano"])
+
+
+def test_folder_version_follows_content_not_times(tmp_path):
+  import os
+  import shutil
+  folder = tmp_path / "walls"
+  folder.mkdir()
+  Image.fromarray(quadrants(40, 60)).save(folder / "wall.png")
+  Image.fromarray(quadrants(50, 50)).save(folder / "floor.png")
+  version = BackgroundLibrary.from_folder(folder).version
+  copy = tmp_path / "checkout" / "walls"  # a fresh checkout: same bytes, other times
+  shutil.copytree(folder, copy)
+  for path in copy.iterdir():
+    os.utime(path, (1_000_000, 1_000_000))
+  assert BackgroundLibrary.from_folder(copy).version == version
+  Image.fromarray(255 - quadrants(40, 60)).save(copy / "wall.png")
+  assert BackgroundLibrary.from_folder(copy).version != version

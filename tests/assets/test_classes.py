@@ -104,3 +104,17 @@ def test_instances_drop_onto_a_floor_and_rest_on_it(library, asset_id):
   lowest = (obj.matrix_world @ np.c_[vertices, np.ones(len(vertices))].T)[2].min()
   assert -0.03 < lowest < 0.05, lowest
   assert np.linalg.norm(obj.velocity) < 0.5 and np.linalg.norm(obj.position[:2]) < 1.5
+
+
+def test_asset_digest_changes_with_that_asset_only(library):
+  import json
+  from kubricgen.assets import locations, manifest as manifest_lib
+  ids = [info.id for info in library.instances()]
+  assert len({library.asset_digest(i) for i in ids}) == len(ids)
+  path = locations.bundled_manifest("classes")
+  data = json.loads(open(path, encoding="utf-8").read())
+  data["assets"][0]["material"]["roughness"] = 0.5  # one asset's look changes
+  changed = ClassLibrary(ManifestSource(manifest_lib.loads(json.dumps(data), str(path))))
+  first = data["assets"][0]["id"]
+  assert changed.asset_digest(first) != library.asset_digest(first)
+  assert all(changed.asset_digest(i) == library.asset_digest(i) for i in ids if i != first)

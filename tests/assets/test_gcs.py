@@ -111,3 +111,22 @@ def test_storage_down_gives_a_clear_error_after_bounded_retries(monkeypatch, cli
                           capture_output=True, text=True, env=env, timeout=120)
   assert result.returncode == 1 and result.stderr.startswith("kubricgen: error: gs://assets/lib/toys.json")
   assert result.stderr.count("\n") == 1
+
+
+def test_a_gs_background_replaced_in_its_bucket_is_noticed(gcs_emulator, tmp_path, fresh_cache):
+  import io
+  client = storage.default_storage()
+  client.create_bucket("swap")
+
+  def put(color):
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((20, 20, 3), color, np.uint8)).save(buffer, format="PNG")
+    client.upload(buffer.getvalue(), "gs://swap/bg/wall.png")
+
+  put((200, 20, 20))
+  first = BackgroundLibrary.from_folder("gs://swap/bg")
+  assert tuple(first.load("wall", 8)[4, 4]) == (200, 20, 20)
+  put((20, 20, 200))  # same name, new bytes
+  second = BackgroundLibrary.from_folder("gs://swap/bg")
+  assert second.version != first.version  # cache keys built from the version change
+  assert tuple(second.load("wall", 8)[4, 4]) == (20, 20, 200)  # not the cached old download

@@ -19,7 +19,7 @@ import kubricgen as kb
 
 VIEW_SIZE = 3.6  # metres visible across the cut-out render; > 2 * sqrt(3), so a unit-half-extent object always fits
 CAMERA_DISTANCE = 10.0
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,17 +56,38 @@ def camera_for(pose: Pose, view_size: float = VIEW_SIZE, roll_degrees: float = 0
   return camera
 
 
+# The cut-out lighting (directional lights aimed at the origin, ambient grey), as data so cache keys cover it.
+LIGHTS = (dict(name="key", position=(-3, -4, 6), intensity=3.5, shadow_softness=0.3),
+          dict(name="rim", position=(4, 3, 2), intensity=1.0, shadow_softness=0.2))
+AMBIENT = (0.35, 0.35, 0.35, 1.0)
+
+
 def add_lights(scene: kb.Scene) -> None:
-  scene += kb.DirectionalLight(name="key", position=(-3, -4, 6), look_at=(0, 0, 0), intensity=3.5,
-                               shadow_softness=0.3)
-  scene += kb.DirectionalLight(name="rim", position=(4, 3, 2), look_at=(0, 0, 0), intensity=1.0)
-  scene.ambient_illumination = (0.35, 0.35, 0.35, 1.0)
+  for light in LIGHTS:
+    scene += kb.DirectionalLight(look_at=(0, 0, 0), **light)
+  scene.ambient_illumination = AMBIENT
 
 
-def _cache_path(cache_dir: str, instance_id: str, pose: Pose, resolution: int, samples: int) -> str:
-  digest = hashlib.sha256(json.dumps([CACHE_VERSION, instance_id, pose.azimuth, pose.elevation, resolution,
-                                      samples]).encode()).hexdigest()[:20]
-  return os.path.join(cache_dir, f"{digest}.png")
+def cache_key(library, instance_id: str, pose: Pose, resolution: int, samples: int) -> str:
+  """Digest of everything that shapes a cut-out's pixels: the asset's manifest entry (its files' sha256, material,
+  scale, generator parameters; `library.asset_digest`, else the whole library's version), pose, resolution,
+  samples, lighting, camera framing, the renderer's version and settings, and this module's CACHE_VERSION. Names
+  and paths of the cache or of the asset files are not part of it."""
+  from importlib import metadata  # pylint: disable=import-outside-toplevel
+  digest = getattr(library, "asset_digest", None)
+  asset = digest(instance_id) if digest else str(getattr(library, "version", ""))
+  try:
+    bpy_version = metadata.version("bpy")
+  except metadata.PackageNotFoundError:
+    bpy_version = "unknown"
+  parts = [CACHE_VERSION, instance_id, asset, pose.azimuth, pose.elevation, resolution, samples, LIGHTS, AMBIENT,
+           VIEW_SIZE, CAMERA_DISTANCE, dict(engine="cycles", denoising=True, transparent=True, seed=0,
+                                            bpy=bpy_version)]
+  return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def _cache_path(cache_dir: str, key: str) -> str:
+  return os.path.join(cache_dir, f"{key}.png")
 
 
 def crop_to_canvas(rgba: np.ndarray, instance_id: str) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -84,7 +105,7 @@ def crop_to_canvas(rgba: np.ndarray, instance_id: str) -> tuple[np.ndarray, tupl
 def render_cutout(library, instance_id: str, pose: Pose, resolution: int, samples: int = 16,
                   cache_dir: str | None = None) -> Cutout:
   """Render (or load from `cache_dir`) the cut-out of one instance in one pose."""
-  path = _cache_path(cache_dir, instance_id, pose, resolution, samples) if cache_dir else None
+  path = _cache_path(cache_dir, cache_key(library, instance_id, pose, resolution, samples)) if cache_dir else None
   if path and os.path.exists(path):
     rgba = iio.imread(path)
   else:

@@ -73,3 +73,21 @@ def test_composite_and_full3d_agree_on_factor_semantics(tmp_path):
   # The cut-out cache holds the render: a second call renders nothing and returns the same pixels.
   again = cutouts.render_cutout(library, "teapot_test", pose, resolution=2 * W, samples=4, cache_dir=str(tmp_path))
   np.testing.assert_array_equal(again.rgba, cutout.rgba)
+
+
+def test_cutout_cache_key_covers_what_shapes_the_pixels(monkeypatch):
+  class Library:
+    def __init__(self, digest):
+      self.digest = digest
+
+    def asset_digest(self, asset_id):
+      return f"{asset_id}:{self.digest}"
+
+  pose = cutouts.Pose(azimuth=20.0, elevation=10.0)
+  key = cutouts.cache_key(Library("a"), "mug", pose, 64, 16)
+  assert key == cutouts.cache_key(Library("a"), "mug", pose, 64, 16)  # stable, no paths or times in it
+  assert key != cutouts.cache_key(Library("b"), "mug", pose, 64, 16)  # the asset's content
+  assert key != cutouts.cache_key(Library("a"), "mug", cutouts.Pose(20.0, 11.0), 64, 16)
+  assert key != cutouts.cache_key(Library("a"), "mug", pose, 64, 32)  # renderer settings
+  monkeypatch.setattr(cutouts, "LIGHTS", cutouts.LIGHTS[:1])
+  assert key != cutouts.cache_key(Library("a"), "mug", pose, 64, 16)  # lighting
