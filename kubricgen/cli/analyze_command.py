@@ -57,7 +57,7 @@ def run(argv: list[str], fail) -> int:
                              preprocessing=flags.preprocessing, batch_size=flags.batch_size,
                              num_workers=flags.num_workers,
                              restrict_to_dataset_classes=flags.restrict_to_dataset_classes, limit=flags.limit,
-                             resamples=flags.resamples, seed=flags.seed, progress=not flags.no_progress)
+                             resamples=flags.resamples, seed=flags.seed, progress=False if flags.no_progress else (True if os.environ.get("KUBRICGEN_PROGRESS") == "1" else None))
   except (AnalyzeError, ValueError, OSError) as error:
     if os.environ.get("KUBRICGEN_DEBUG"):
       traceback.print_exc()

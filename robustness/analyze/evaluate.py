@@ -74,10 +74,11 @@ def label_mapping(model: EvalModel, source, metadata: dict, restrict: bool):
 
 def evaluate(model: EvalModel, source, *, preprocessing: str = "resize", batch_size: int = 64,
              num_workers: int = 2, restrict_to_dataset_classes: bool = False, limit: int | None = None,
-             progress: bool = True):
+             progress: bool | None = True):
   """Run `model` over `source` and return the predictions as a pyarrow.Table (columns in the module docstring).
 
   Args:
+    progress: a progress bar (None: only on a terminal).
     preprocessing: "resize" (whole image to S x S) or "resize_crop" (resize S/0.875 + centre crop S, as
       robustness_metrics; trims ~6% of each border). restrict_to_dataset_classes: ImageNet-1k models argmax over
       only the ImageNet classes present in the dataset. limit: evaluate the first `limit` examples only.
@@ -108,7 +109,7 @@ def evaluate(model: EvalModel, source, *, preprocessing: str = "resize", batch_s
   allowed_tensor = torch.as_tensor(allowed) if allowed is not None else None
   with torch.no_grad():
     for images, _, batch_indices in tqdm(data, desc=f"{model.name} on {source.name}", unit="batch",
-                                         disable=not progress, leave=False):
+                                         disable=None if progress is None else not progress, leave=False):
       logits = model.module(images).float()
       if order is not None:
         logits = logits[:, torch.as_tensor(order)]

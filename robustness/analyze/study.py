@@ -48,7 +48,7 @@ def run_study(model_specs, *, dataset: str = "si_score", configs=CONFIGS, split:
               data_dir: str | None = None, out: str = os.path.join("output", "analysis"), names=None,
               preprocessing: str = "resize", batch_size: int = 64, num_workers: int = 2,
               restrict_to_dataset_classes: bool = False, limit: int | None = None, resamples: int = 2000,
-              seed: int = 0, progress: bool = True) -> StudyResult:
+              seed: int = 0, progress: bool | None = True) -> StudyResult:
   """Evaluate `model_specs` (see `models.load_model`) on `dataset/config` for each config and write the report.
 
   names: display names, one per spec (default: derived from the spec; duplicates get a numeric suffix).
