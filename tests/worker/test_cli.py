@@ -141,8 +141,9 @@ def test_existing_output_is_kept_unless_overwrite(tmp_path, cli_env, repo_root):
 
 def test_a_killed_render_never_leaves_a_complete_looking_folder(tmp_path, cli_env, repo_root):
   out = tmp_path / "out"
+  # Heavy enough (~1 min) that the kill below lands mid-render even when a loaded machine stretches the sleeps.
   process = subprocess.Popen(kubricgen_command("render", f"{repo_root}/scenes/movi_a.py", "--out", str(out),
-                                               "--resolution", "64x64", "--samples", "4"),
+                                               "--resolution", "128x128", "--samples", "256"),
                              env=cli_env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   deadline = time.time() + 120
   while time.time() < deadline and not any(p.name.startswith(".out.partial") for p in tmp_path.iterdir()):
