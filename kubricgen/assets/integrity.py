@@ -75,14 +75,9 @@ def verify_file(path, sha256: str, size: int, what: str | None = None) -> pathli
     raise IntegrityError(f"{name}: {path} is not a regular file")
   if info.st_size != size:
     raise IntegrityError(f"{name}: size mismatch for {path}: expected {size} bytes, found {info.st_size}")
-  key = (str(path.resolve()), info.st_size, info.st_mtime_ns)
-  with _verified_lock:
-    known = _verified.get(key)
-  actual = known or sha256_file(path)
+  actual = verified_sha256(path)
   if actual != sha256:
     raise IntegrityError(f"{name}: sha256 mismatch for {path}: expected {sha256}, found {actual}")
-  with _verified_lock:
-    _verified[key] = actual
   return path
 
 

@@ -27,10 +27,6 @@ class DecodedImages:
   images: list
   labels: np.ndarray
 
-  @property
-  def nbytes(self) -> int:
-    return sum(image.nbytes for image in self.images)
-
 
 def decode_all(source: ImageSource, indices=None, *, max_mb: float = 2048, progress: bool | None = False,
                threads: int | None = None) -> DecodedImages | None:
@@ -64,8 +60,9 @@ def decode_all(source: ImageSource, indices=None, *, max_mb: float = 2048, progr
   started = time.perf_counter()
   images, labels, total = [], [], 0
   chunk = 256  # bounded look-ahead: a split that turns out too big stops within one chunk
+  disable = None if progress is None else not progress
   with concurrent.futures.ThreadPoolExecutor(threads or os.cpu_count() or 1) as pool, \
-      tqdm(total=len(indices), desc=f"decode {source.name}", unit="img", disable=None if progress is None else not progress, leave=False) as bar:
+      tqdm(total=len(indices), desc=f"decode {source.name}", unit="img", disable=disable, leave=False) as bar:
     for start in range(0, len(indices), chunk):
       for image, label in pool.map(load, indices[start:start + chunk]):
         total += image.nbytes
