@@ -1,4 +1,7 @@
-"""The per-job result cache that makes runs resumable and exactly-once.
+"""A per-job result cache: a sink of the job pipeline for results that are read back later by the caller.
+
+(SI-Score builds write each job's result as its own TFDS shard instead, beam_jobs.shards; this cache serves job
+pipelines whose results are not dataset shards, e.g. the Beam scaling benchmark.)
 
 Each finished job's examples are written to `<cache>/<fingerprint>/<job hash>.pkl` by writing a temporary file and
 renaming it, so a file either holds a whole job or does not exist. A rerun loads finished jobs instead of rendering
@@ -51,10 +54,9 @@ class JobCache:
     self._atomic_write(self._path(self.results, key, ".pkl"), pickle.dumps((key, examples), protocol=5))
     self._atomic_write(self._path(self.stats, key, ".json"), json.dumps({"key": key, **stats}).encode())
 
-  def mark_cached(self, key: str, stats: dict[str, Any]) -> None:
-    """Record that this run took the job's result from the cache. It replaces the record of the run that rendered
-    the job, so a run's job summary counts what that run did (a rerun after a crash: its jobs_from_cache)."""
-    self._atomic_write(self._path(self.stats, key, ".json"), json.dumps({"key": key, **stats}).encode())
+  def finished(self) -> set[str]:
+    """Keys of the jobs with a stored result (the job pipeline's sink protocol)."""
+    return {record["key"] for record in self.all_stats() if self.has(record["key"])}
 
   @staticmethod
   def _atomic_write(path: epath.Path, data: bytes) -> None:

@@ -1,13 +1,17 @@
-"""The Beam transform that turns keyed jobs into keyed examples, exactly once, and the live progress it reports.
+"""The Beam transform that turns keyed jobs into stored results, exactly once, and the live progress it reports.
 
-`run_jobs(jobs, make_examples, cache, beam_args)` renders every job not yet cached, on any runner; the dataset
-writer then reads the finished jobs from the cache in job order, so the written files do not depend on the runner,
-the number of workers or how often a run was interrupted.
+`run_jobs(jobs, make_examples, sink, beam_args)` runs every job whose result `sink` does not hold yet, on any
+runner, and the worker that ran a job stores its result through the sink: a `beam_jobs.shards.ShardedSplit` writes it
+as the job's own TFDS shard files where the dataset is made (a local folder or gs://), a `beam_jobs.cache.JobCache`
+keeps it for a later reader. A sink has `has(key)`, `save(key, examples, stats)` and `finished()` (keys done). What
+is stored depends only on the job, so the result does not depend on the runner, the number of workers or how often a
+run was interrupted.
 """
 from __future__ import annotations
 
 import functools
 import pickle
+import socket
 import threading
 import time
 import zlib
@@ -15,18 +19,18 @@ from typing import Any, Callable, Sequence
 
 import apache_beam as beam
 
-from beam_jobs.cache import JobCache
 from beam_jobs.executor import ExecutorSettings, JobExecutor, materialise
 
 
 class _RunJob(beam.DoFn):
-  """Skip a job whose result is cached; else run it in an isolated child process and cache its examples.
+  """Skip a job whose result the sink holds; else run it in an isolated child process and store its result.
 
-  Emits only the job key: examples stay in the cache, so no runner has to move image bytes between stages (and a
-  runner's sinks or side inputs, which misbehave under some runners such as Dask, are never needed).
+  Emits only the job key: results go straight to the sink from the worker that made them, so no runner has to move
+  image bytes between stages (and a runner's own sinks or side inputs, which misbehave under some runners such as
+  Dask, are never needed).
   """
 
-  def __init__(self, make_examples: Callable, cache: JobCache, settings: ExecutorSettings):
+  def __init__(self, make_examples: Callable, cache, settings: ExecutorSettings):
     super().__init__()
     self.make_examples = make_examples
     self.cache = cache
@@ -41,15 +45,13 @@ class _RunJob(beam.DoFn):
   def process(self, element):
     key, items, pickled_job = element
     if self.cache.has(key):
-      self.cache.mark_cached(key, {"items": items, "seconds": 0.0, "worker": None, "attempts": 0,
-                                   "cached": True, "finished": time.time()})
       self.reused.inc()
     else:
       examples, pid, seconds, attempts = self.executor.run(functools.partial(materialise, self.make_examples),
                                                            pickled_job, key=key)
       self.cache.save(key, examples, {"items": items, "examples": len(examples), "seconds": seconds,
-                                      "worker": pid, "attempts": attempts, "cached": False,
-                                      "finished": time.time()})
+                                      "worker": f"{socket.gethostname()}:{pid}", "attempts": attempts,
+                                      "cached": False, "finished": time.time()})
       self.rendered.inc()
       self.retried.inc(attempts - 1)
     yield key
@@ -72,7 +74,7 @@ class RunJobs(beam.PTransform):
   the job's own process unpickles it. (Measured: 6 jobs of 2000 specs took Beam ~1.2 s to move before, BENCHMARKS.md.)
   """
 
-  def __init__(self, jobs: Sequence[Any], make_examples: Callable, cache: JobCache,
+  def __init__(self, jobs: Sequence[Any], make_examples: Callable, cache,
                settings: ExecutorSettings | None = None):
     super().__init__()
     self.jobs = list(jobs)
@@ -100,9 +102,10 @@ class DryRun(Exception):
     self.result = result
 
 
-def run_jobs(jobs: Sequence[Any], make_examples: Callable, cache: JobCache, beam_args: list[str] | None,
+def run_jobs(jobs: Sequence[Any], make_examples: Callable, cache, beam_args: list[str] | None,
              settings: ExecutorSettings | None = None, description: str = "jobs", progress: bool = True) -> None:
-  """Run every job not yet in `cache` on the Beam runner named by `beam_args`, then check that all are cached.
+  """Run every job whose result the sink `cache` lacks on the Beam runner named by `beam_args`, then check that
+  all are there (RuntimeError naming the first missing job otherwise).
 
   With Beam's `--dry_run` the graph is built (Dataflow: the job request too, without submitting) and DryRun is
   raised carrying the pipeline result.
@@ -118,20 +121,22 @@ def run_jobs(jobs: Sequence[Any], make_examples: Callable, cache: JobCache, beam
     raise DryRun(pipeline.run())
   with ProgressMonitor(cache, jobs, description, enabled=progress):
     pipeline.run().wait_until_finish()
-  missing = [job.key for job in jobs if not cache.has(job.key)]
+  finished = cache.finished()
+  missing = [job.key for job in jobs if job.key not in finished]
   if missing:
     raise RuntimeError(f"the {options.runner_name(beam_args)} pipeline finished but {len(missing)} of {len(jobs)} "
                        f"jobs left no result (first: {missing[0]}); rerun to render only those")
 
 
 class ProgressMonitor:
-  """Live progress on the driver: polls the cache's stats records (written by workers as jobs finish)."""
+  """Live progress on the driver: polls which jobs the sink holds (one listing per poll, written by the workers as
+  jobs finish)."""
 
-  def __init__(self, cache: JobCache, jobs: Sequence[Any], description: str, enabled: bool = True,
+  def __init__(self, cache, jobs: Sequence[Any], description: str, enabled: bool = True,
                interval: float = 0.5):
     self.cache, self.interval = cache, interval
-    self.keys = {job.key for job in jobs}
-    self.total = sum(len(job.specs) if hasattr(job, "specs") else 1 for job in jobs)
+    self.items = {job.key: _items(job) for job in jobs}
+    self.total = sum(self.items.values())
     self.description, self.enabled = description, enabled
     self._stop = threading.Event()
     self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -151,11 +156,9 @@ class ProgressMonitor:
     with tqdm(total=self.total, desc=self.description, unit="img", smoothing=0.1) as bar:
       while True:
         stopping = self._stop.is_set()
-        records = [r for r in self.cache.all_stats() if r["key"] in self.keys]
-        done = sum(r.get("items", 1) for r in records)
-        retries = sum(max(r.get("attempts", 1) - 1, 0) for r in records)
-        bar.set_postfix(jobs=f"{len(records)}/{len(self.keys)}", cached=sum(r["cached"] for r in records),
-                        retries=retries, refresh=False)
+        finished = self.cache.finished() & self.items.keys()
+        done = sum(self.items[key] for key in finished)
+        bar.set_postfix(jobs=f"{len(finished)}/{len(self.items)}", refresh=False)
         bar.update(done - bar.n)
         if stopping:
           return

@@ -239,7 +239,6 @@ def run_ours(subset: str, settings: specs.Settings, work: str, cache_dir: str, v
   seconds = clock.wall
   size = sum(os.path.getsize(os.path.join(result.path, f)) for f in os.listdir(result.path))
   shutil.rmtree(os.path.join(data_dir, build.NAME), ignore_errors=True)
-  shutil.rmtree(os.path.join(cache_dir, "jobs"), ignore_errors=True)  # the Beam path's job results: never reused
   return {"images": result.examples, "seconds": seconds, "images_per_s": result.examples / seconds,
           "cpu_ms_per_image": 1000 * clock.cpu / result.examples, "bytes_per_image": size / max(result.examples, 1)}
 

@@ -44,9 +44,9 @@ def parse_flags():
                       "every held-out instance")
   parser.add_argument("--overwrite", action="store_true", help="rebuild configs that already exist")
   parser.add_argument("--preview_dir", default="output/si_score", help="where preview_<config>.png go")
-  parser.add_argument("--cache_dir", default=None, help="cut-out and job cache (default: DATA_DIR/.si_score-cache)")
+  parser.add_argument("--cache_dir", default=None, help="cut-out cache (default: DATA_DIR/.si_score-cache)")
   parser.add_argument("--in_process", action="store_true", help="generate in this process instead of a Beam "
-                      "pipeline (no isolation, no job cache; for debugging)")
+                      "pipeline (no job isolation, no resume; for debugging)")
   parser.add_argument("--workers", type=kb.worker.flags.positive_int, default=None,
                       help="local Beam worker processes (default: 2); ignored with --runner")
   parser.add_argument("--job_timeout", type=float, default=600.0, help="seconds before a hung job is retried")
@@ -123,7 +123,7 @@ def main():
     except DryRun:
       log.info("si_score/%s: dry run: the pipeline was built and not run (nothing was submitted)", config)
       continue
-    except build.PublishedMismatch as error:
+    except (build.PublishedMismatch, FileExistsError) as error:
       raise SystemExit(str(error)) from None
     if not result.skipped:
       log.info("si_score/%s: %d examples in %.1f s (%.0f images/s) -> %s", config, result.examples, result.seconds,

@@ -113,8 +113,55 @@ class GcsStorage:
     blob = self._blob(url)
     self._call(url, "upload", lambda: blob.upload_from_string(data, timeout=self.timeout_s, retry=None))
 
-  def upload_file(self, path, url: str) -> None:
-    self.upload(pathlib.Path(path).read_bytes(), url)
+  def upload_file(self, path, url: str, if_absent: bool = False) -> bool:
+    """Upload a local file, streamed from disk (GCS makes the object visible only once it is whole).
+
+    `if_absent`: never replace an existing object (the request carries `ifGenerationMatch=0`); when one exists,
+    its md5 is compared with the file's and the upload counts as done if they are equal (a retried writer of the
+    same bytes), else StorageError. Returns whether bytes were sent.
+    """
+    from google.api_core import exceptions  # pylint: disable=import-outside-toplevel
+    blob = self._blob(url)
+    if if_absent and self._same_or_refuse(url, path):  # checked first (saves the upload; emulators ignore the
+      return False                                     # precondition), enforced by the precondition on real GCS
+    kwargs = {"if_generation_match": 0} if if_absent else {}
+    try:
+      self._call(url, "upload", lambda: blob.upload_from_filename(os.fspath(path), timeout=self.timeout_s * 6,
+                                                                  retry=None, **kwargs))
+      return True
+    except exceptions.PreconditionFailed:
+      if self._same_or_refuse(url, path):
+        return False
+      raise StorageError(f"{url}: vanished while being replaced") from None
+
+  def _same_or_refuse(self, url: str, path) -> bool:
+    """False if no object is at `url`; True if one is, with the local file's bytes (md5); else StorageError."""
+    import base64  # pylint: disable=import-outside-toplevel
+    import hashlib  # pylint: disable=import-outside-toplevel
+    blob = self._blob(url)
+    existing = self._call(url, "stat", lambda: self.client().bucket(blob.bucket.name).get_blob(
+        blob.name, timeout=self.timeout_s, retry=None))
+    if existing is None:
+      return False
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+      for chunk in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(chunk)
+    if existing.md5_hash == base64.b64encode(digest.digest()).decode():
+      return True
+    raise StorageError(f"{url}: already exists with other bytes; objects are never overwritten")
+
+  def exists(self, url: str) -> bool:
+    blob = self._blob(url)
+    return bool(self._call(url, "stat", lambda: blob.exists(timeout=self.timeout_s, retry=None)))
+
+  def delete_prefix(self, prefix_url: str) -> int:
+    """Delete every object under a prefix; returns how many."""
+    urls = self.list(prefix_url)
+    for url in urls:
+      blob = self._blob(url)
+      self._call(url, "delete", lambda b=blob: b.delete(timeout=self.timeout_s, retry=None))
+    return len(urls)
 
   def list(self, prefix_url: str) -> list[str]:
     """gs:// URLs of the objects under a prefix (recursively)."""

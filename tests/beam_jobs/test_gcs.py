@@ -1,5 +1,6 @@
-"""gs:// output against a real local GCS emulator: the finished dataset lands in the bucket (dataset_info.json
-last) and loads back with plain TFDS; an existing dataset is not overwritten."""
+"""gs:// output against a real local GCS emulator: the workers write the shards into the bucket in place, the
+driver adds dataset_info.json last; the result equals a local build byte for byte and loads back with plain TFDS; a
+rebuild with the same settings reuses it, and a published dataset is never overwritten."""
 import json
 import os
 import subprocess
@@ -7,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.beam_jobs.test_pipeline import ROOT, environment
+from tests.beam_jobs.test_pipeline import ROOT, environment, files_of
 
 
 def test_dataset_is_published_to_a_bucket_and_loads_back(gcs_emulator, tmp_path, monkeypatch):
@@ -26,6 +27,9 @@ def test_dataset_is_published_to_a_bucket_and_loads_back(gcs_emulator, tmp_path,
   assert {"dataset_info.json", "features.json"} <= set(names)
   assert any(n.startswith("si_score-test.tfrecord") for n in names)
   assert any(n.startswith("si_score-test.array_record") for n in names)
+  everything = storage.list("gs://kubricgen-test/tfds/")
+  assert not [url for url in everything if "staging" in url]  # the shard markers are gone once published
+  assert "gs://kubricgen-test/tfds/si_score/rotation/job_summary-1.0.0.json" in everything
 
   from beam_jobs import gcs
   local = gcs.download_dataset(output["path"], str(tmp_path / "copy" / "si_score" / "rotation" / "1.0.0"), storage)
@@ -39,9 +43,18 @@ print("examples", sum(1 for _ in ds))
   assert loaded.returncode == 0, loaded.stderr[-2000:]
   assert f"examples {output['examples']}" in loaded.stdout
   assert os.path.isfile(os.path.join(local, "dataset_info.json"))
+  built_here = subprocess.run([sys.executable, "-m", "tests.beam_jobs.build_small", str(tmp_path / "local"),
+                               str(tmp_path / "local-cache"), "--config", "rotation"], capture_output=True, text=True,
+                              timeout=400, env=environment(), cwd=ROOT)
+  assert built_here.returncode == 0, built_here.stderr[-3000:]
+  here = json.loads(built_here.stdout.strip().splitlines()[-1])["path"]
+  assert files_of(local) == files_of(here)  # the bucket holds exactly what a local build publishes
 
   again = subprocess.run(command, capture_output=True, text=True, timeout=400, env=env, cwd=ROOT)
-  assert again.returncode != 0 and "already holds a dataset" in again.stderr
+  assert again.returncode == 0, again.stderr[-2000:]
+  assert json.loads(again.stdout.strip().splitlines()[-1])["examples"] == -1  # same settings: already built
+  replace = subprocess.run(command + ["--overwrite"], capture_output=True, text=True, timeout=400, env=env, cwd=ROOT)
+  assert replace.returncode != 0 and "never overwritten in place" in replace.stderr
 
 
 def test_an_unreachable_bucket_fails_clearly(tmp_path):

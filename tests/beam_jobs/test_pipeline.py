@@ -1,6 +1,6 @@
-"""The Beam job pipeline end to end (real runners, real processes): the published dataset is the same, byte for
-byte, with 1 or 2 local workers, on a Dask cluster, after injected worker faults and after the driver is killed;
-reruns render only what is missing; Dataflow's job graph builds offline."""
+"""The Beam job pipeline end to end (real runners, real processes): workers write the shards; the published dataset
+is the same, byte for byte, with 1 or 2 local workers, on a Dask cluster, after injected worker faults and after the
+driver is killed; reruns render only the shards not yet written; Dataflow's job graph builds offline."""
 import json
 import os
 import signal
@@ -75,7 +75,7 @@ def test_killing_the_driver_then_rerunning_renders_only_what_is_missing(referenc
                               "--timeout=3", "--direct_num_workers=2"], env=env, cwd=ROOT,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
   deadline = time.time() + 300
-  results = lambda: [p for p in cache.rglob("results/*.pkl")]
+  results = lambda: list(data.glob(".si_score-location-staging-*/shards/*.json"))  # committed shards
   while time.time() < deadline and len(results()) < 3 and process.poll() is None:
     time.sleep(0.2)
   os.killpg(process.pid, signal.SIGKILL)  # the driver and every worker it started
@@ -121,15 +121,17 @@ def test_dataflow_job_graph_builds_offline_without_submitting(tmp_path):
   code = f"""
 import sys
 sys.path.insert(0, {ROOT!r})
-from beam_jobs.cache import JobCache
 from beam_jobs.pipeline import DryRun, run_jobs
+from beam_jobs.shards import ShardedSplit
 from kubricgen.datasets.si_score import generate, specs
 from tests.datasets.si_score import small_library
 settings = specs.Settings(resolution=32, job_size=200)
 g = generate.Generator(settings, make_library=small_library.make_library, make_backgrounds=small_library.make_backgrounds)
 jobs = specs.group_into_jobs(specs.subset_specs("location", settings, g.library, g.backgrounds.ids), 200)
 try:
-  run_jobs(jobs, g.examples, JobCache("gs://demo-bucket/cache", "fp"), ["--runner=DataflowRunner",
+  sink = ShardedSplit("gs://demo-bucket/tfds/si_score/location/1.0.0", "gs://demo-bucket/tfds/.staging/shards",
+                      "si_score-test", tuple(job.key for job in jobs))
+  run_jobs(jobs, g.serialized_examples, sink, ["--runner=DataflowRunner",
            "--project=demo-project", "--region=europe-west4", "--temp_location=gs://demo-bucket/tmp",
            "--sdk_container_image=europe-docker.pkg.dev/demo/kubricgen/worker:1", "--dry_run=True"], progress=False)
 except DryRun as dry:

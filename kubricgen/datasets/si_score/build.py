@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -50,17 +51,20 @@ def _first_difference(published, wanted, path: str = "") -> str | None:
   return None
 
 
-def check_published(final: str, identity: dict | None, name: str) -> None:
-  """Raise PublishedMismatch unless the config published at `final` was built with `identity` (None: any)."""
+def check_published(final: str, identity: dict | None, name: str, record_text: str | None = None) -> None:
+  """Raise PublishedMismatch unless the config published at `final` was built with `identity` (None: any).
+  `record_text`: the published BUILD_RECORD's text when it is not a local file (gs://); read from `final` otherwise."""
   if identity is None:
     return
-  record = os.path.join(final, BUILD_RECORD)
-  if not os.path.isfile(record):
+  if record_text is None:
+    record = os.path.join(final, BUILD_RECORD)
+    if os.path.isfile(record):
+      with open(record, encoding="utf-8") as handle:
+        record_text = handle.read()
+  if record_text is None:
     raise PublishedMismatch(f"{name} at {final} has no record of its build settings (built by an older kubricgen); "
                             "pass --overwrite to rebuild it with these settings, or use another --data_dir")
-  with open(record, encoding="utf-8") as handle:
-    published = json.load(handle)
-  difference = _first_difference(published, json.loads(json.dumps(identity, default=str)))
+  difference = _first_difference(json.loads(record_text), json.loads(json.dumps(identity, default=str)))
   if difference:
     raise PublishedMismatch(f"{name} at {final} was built with other settings ({difference}); pass --overwrite to "
                             "replace it, or use another --data_dir")
@@ -148,8 +152,9 @@ def _convert_to_array_record(version_dir: str) -> None:
 
 
 @contextlib.contextmanager
-def _config_lock(data_dir: str, config: str):
-  """One build of a config per data_dir at a time; stale staging folders of dead builds are removed."""
+def _config_lock(data_dir: str, config: str, keep: str | None = None):
+  """One build of a config per data_dir at a time; staging folders of dead builds are removed, except `keep` (the
+  resumable staging folder of a build with this build's settings)."""
   os.makedirs(data_dir, exist_ok=True)
   with open(os.path.join(data_dir, f".{NAME}-{config}.lock"), "w", encoding="utf-8") as handle:
     try:
@@ -157,7 +162,7 @@ def _config_lock(data_dir: str, config: str):
     except BlockingIOError:
       raise RuntimeError(f"another build of {NAME}/{config} is running in {data_dir}") from None
     for name in os.listdir(data_dir):
-      if name.startswith(f".{NAME}-{config}-staging-"):
+      if name.startswith(f".{NAME}-{config}-staging-") and name != keep:
         shutil.rmtree(os.path.join(data_dir, name), ignore_errors=True)
     yield
 
@@ -168,18 +173,158 @@ def _publish(staged: str, final: str) -> None:
   atomic.replace_folder(staged, final)
 
 
+SHARD_WRITER = "kubricgen-shards-1"  # the Beam build's layout: one shard per job, records in job order
+
+
+def _staging_name(config: str, generator: Generator) -> str:
+  """The Beam build's staging folder (local) or marker prefix (gs://): named by everything that shapes the bytes,
+  so a rerun with the same settings resumes it and one with other settings never mixes into it."""
+  fingerprint = f"{SHARD_WRITER}|{config}|{generator.fingerprint()}"
+  return f".{NAME}-{config}-staging-{hashlib.sha256(fingerprint.encode()).hexdigest()[:16]}"
+
+
+def _write_dataset_info(builder: Builder, sink, split: str, directory: str) -> int:
+  """Write dataset_info.json, features.json and the label/metadata files into local `directory` from the shards'
+  markers (shard lengths and bytes): the only per-shard work the driver does. Returns the example count."""
+  import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
+  from etils import epath  # pylint: disable=import-outside-toplevel
+  from tensorflow_datasets.core import naming  # pylint: disable=import-outside-toplevel
+  markers = sink.markers()
+  template = naming.ShardedFileTemplate(data_dir=epath.Path(directory), template=naming.DEFAULT_FILENAME_TEMPLATE,
+                                        dataset_name=NAME, split=split, filetype_suffix="tfrecord")
+  split_info = tfds.core.SplitInfo(name=split, shard_lengths=[m["examples"] for m in markers],
+                                   num_bytes=sum(m["num_bytes"] for m in markers), filename_template=template)
+  info = builder.info
+  info.set_splits(tfds.core.SplitDict([split_info]))
+  info.add_alternative_file_format("array_record")
+  info.write_to_directory(directory)
+  return sum(m["examples"] for m in markers)
+
+
+def _summary(sink, jobs, done_before: set[str], seconds: float, beam_args) -> dict:
+  from beam_jobs import options, summary as job_summary  # pylint: disable=import-outside-toplevel
+  records = []
+  for job, marker in zip(jobs, sink.markers()):
+    if job.key in done_before:  # written by an earlier, interrupted run: this run took it as it was
+      marker = {**marker, "cached": True, "seconds": 0.0, "attempts": 0, "worker": None}
+    records.append(marker)
+  return job_summary.job_summary(records, seconds, options.runner_name(beam_args))
+
+
+def _build_in_workers(config: str, generator: Generator, data_dir: str, overwrite: bool, progress: bool,
+                      beam_args: list[str], executor_settings, identity: dict | None) -> BuiltConfig:
+  """The Beam build: every job runs on a worker, which writes the job's shard files (tfrecord and array_record)
+  straight into the dataset's staging folder (local) or its final gs:// prefix; the driver only assembles
+  dataset_info.json from the shards' markers and publishes (locally a folder swap; on gs://, dataset_info.json is
+  uploaded last and only if absent). A rerun resumes from the committed shards of the same settings."""
+  from beam_jobs.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
+  from beam_jobs.shards import ShardedSplit  # pylint: disable=import-outside-toplevel
+  version = str(Builder.VERSION)
+  split = specs.SPLIT_OF_SUBSET[config]
+  staging_name = _staging_name(config, generator)
+  remote = data_dir.startswith("gs://")
+  start = time.perf_counter()
+  metadata_scratch = tempfile.mkdtemp(prefix=f"kubricgen-{NAME}-{config}-info-")
+  try:
+    builder = Builder(config=config, data_dir=metadata_scratch, file_format="tfrecord", generator=generator,
+                      progress=progress)
+    jobs = builder.jobs()
+    keys = tuple(job.key for job in jobs)
+    if remote:
+      return _build_in_workers_gcs(config, generator, data_dir, overwrite, progress, beam_args, executor_settings,
+                                   identity, builder, jobs, keys, split, staging_name, metadata_scratch, start)
+    final = os.path.join(data_dir, NAME, config, version)
+    with _config_lock(data_dir, config, keep=staging_name):
+      if os.path.isfile(os.path.join(final, "dataset_info.json")) and not overwrite:
+        check_published(final, identity, f"{NAME}/{config}")
+        log.info("%s/%s already built at %s with these settings (pass --overwrite to rebuild)", NAME, config, final)
+        return BuiltConfig(config, final, -1, 0.0, skipped=True)
+      staging = os.path.join(data_dir, staging_name)
+      staged = os.path.join(staging, NAME, config, version)
+      sink = ShardedSplit(staged, os.path.join(staging, "shards"), f"{NAME}-{split}", keys).prepare()
+      done_before = sink.finished()
+      run_jobs(jobs, generator.serialized_examples, sink, beam_args, executor_settings, f"{NAME}/{config}",
+               progress)
+      examples = _write_dataset_info(builder, sink, split, staged)
+      summary = _summary(sink, jobs, done_before, time.perf_counter() - start, beam_args)
+      _write_build_record(staged, identity)
+      _publish(staged, final)
+      shutil.rmtree(staging, ignore_errors=True)
+      summary["examples_published"] = examples
+      with open(os.path.join(data_dir, NAME, config, f"job_summary-{version}.json"), "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=2)
+    return BuiltConfig(config, final, examples, time.perf_counter() - start, summary=summary)
+  finally:
+    shutil.rmtree(metadata_scratch, ignore_errors=True)
+
+
+def _build_in_workers_gcs(config, generator, data_dir, overwrite, progress, beam_args, executor_settings, identity,
+                          builder, jobs, keys, split, staging_name, metadata_scratch, start) -> BuiltConfig:
+  """gs:// data_dir: shards go straight to the final version prefix (TFDS ignores a version folder until its
+  dataset_info.json exists), markers to `{data_dir}/{staging_name}/shards/`; no published object is replaced."""
+  from beam_jobs.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
+  from beam_jobs.shards import ShardedSplit  # pylint: disable=import-outside-toplevel
+  from kubricgen.assets.storage import default_storage  # pylint: disable=import-outside-toplevel
+  storage = default_storage()
+  root = data_dir.rstrip("/")
+  final = f"{root}/{NAME}/{config}/{builder.VERSION}"
+  if storage.exists(f"{final}/dataset_info.json"):
+    if overwrite:
+      raise FileExistsError(f"{final} already holds a dataset, and gs:// datasets are never overwritten in place: "
+                            "delete that prefix first, or use another --data_dir")
+    record = f"{final}/{BUILD_RECORD}"
+    check_published(final, identity, f"{NAME}/{config}",
+                    storage.read_bytes(record).decode() if storage.exists(record) else None)
+    log.info("%s/%s already built at %s with these settings", NAME, config, final)
+    return BuiltConfig(config, final, -1, 0.0, skipped=True)
+  markers = f"{root}/{staging_name}/shards"
+  if not storage.list(markers + "/"):
+    # A fresh build: whatever lies under the unpublished version prefix is left by an interrupted build with other
+    # settings (a published one has dataset_info.json); nobody reads it, and it must not mix into this one.
+    storage.delete_prefix(final + "/")
+  sink = ShardedSplit(final, markers, f"{NAME}-{split}", keys).prepare()
+  done_before = sink.finished()
+  run_jobs(jobs, generator.serialized_examples, sink, beam_args, executor_settings, f"{NAME}/{config}", progress)
+  local = os.path.join(metadata_scratch, "info")
+  os.makedirs(local)
+  examples = _write_dataset_info(builder, sink, split, local)
+  summary = _summary(sink, jobs, done_before, time.perf_counter() - start, beam_args)
+  _write_build_record(local, identity)
+  names = sorted(os.listdir(local))
+  for name in [n for n in names if n != "dataset_info.json"] + ["dataset_info.json"]:  # the marker TFDS reads: last
+    storage.upload_file(os.path.join(local, name), f"{final}/{name}", if_absent=True)
+  sink.remove_markers()
+  summary["examples_published"] = examples
+  summary_file = os.path.join(metadata_scratch, "job_summary.json")
+  with open(summary_file, "w", encoding="utf-8") as handle:
+    json.dump(summary, handle, indent=2)
+  storage.upload_file(summary_file, f"{root}/{NAME}/{config}/job_summary-{builder.VERSION}.json")
+  return BuiltConfig(config, final, examples, time.perf_counter() - start, summary=summary)
+
+
+def _write_build_record(version_dir: str, identity: dict | None) -> None:
+  if identity is not None:
+    with open(os.path.join(version_dir, BUILD_RECORD), "w", encoding="utf-8") as handle:
+      json.dump(identity, handle, indent=1, sort_keys=True, default=str)
+
+
 def build_config(config: str, generator: Generator, data_dir: str, overwrite: bool = False,
-                 progress: bool = True, beam_args: list[str] | None = None, executor_settings=None,
-                 cache_dir: str | None = None) -> BuiltConfig:
-  """Build one config and publish it under `data_dir`. `beam_args` (a list, possibly empty) runs generation as a
-  Beam pipeline (local multi-processing by default); None generates in this process."""
+                 progress: bool = True, beam_args: list[str] | None = None, executor_settings=None) -> BuiltConfig:
+  """Build one config and publish it under `data_dir`. `beam_args` (a list, possibly empty) runs the jobs as a
+  Beam pipeline (local workers by default) whose workers write the shards; None generates in this process and
+  writes through TFDS's own writer (local data_dir only; `build` uploads the result to a gs:// one)."""
   if config not in CONFIG_NAMES:
     raise ValueError(f"unknown si_score config {config!r}; expected one of {list(CONFIG_NAMES)}")
   quiet_tfds()
+  identity = generator.identity() if hasattr(generator, "identity") else None
+  if identity is not None:  # the two writers order records differently: a build never passes for the other's
+    identity = {**identity, "writer": SHARD_WRITER if beam_args is not None else "tfds"}
+  if beam_args is not None:
+    return _build_in_workers(config, generator, data_dir, overwrite, progress, beam_args, executor_settings,
+                             identity)
   deterministic_serialization()
   version = str(Builder.VERSION)
   final = os.path.join(data_dir, NAME, config, version)
-  identity = generator.identity() if hasattr(generator, "identity") else None
   with _config_lock(data_dir, config):  # checked under the lock: a concurrent build may have just published
     if os.path.isfile(os.path.join(final, "dataset_info.json")) and not overwrite:
       check_published(final, identity, f"{NAME}/{config}")
@@ -187,50 +332,33 @@ def build_config(config: str, generator: Generator, data_dir: str, overwrite: bo
       return BuiltConfig(config, final, -1, 0.0, skipped=True)
     staging = tempfile.mkdtemp(prefix=f".{NAME}-{config}-staging-", dir=data_dir)
     start = time.perf_counter()
-    summary = None
     try:
-      job_cache = None
-      if beam_args is not None:
-        from beam_jobs.cache import JobCache  # pylint: disable=import-outside-toplevel
-        job_cache = JobCache(os.path.join(cache_dir or data_dir, "jobs"),
-                             f"{config}|{generator.fingerprint()}").prepare()
       builder = Builder(config=config, data_dir=staging, file_format="tfrecord", generator=generator,
-                        progress=progress, job_cache=job_cache)
-      if job_cache is not None:
-        from beam_jobs import options, summary as job_summary  # pylint: disable=import-outside-toplevel
-        from beam_jobs.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
-        jobs = builder.jobs()
-        # Every Blender render happens inside the jobs, on the workers: a job is one (instance, pose), so its cut-out
-        # is rendered by the one worker that runs it (then shared through the cut-out cache with the other configs).
-        run_jobs(jobs, generator.examples, job_cache, beam_args, executor_settings, f"{NAME}/{config}", progress)
-        keys = {job.key for job in jobs}
-        summary = job_summary.job_summary([r for r in job_cache.all_stats() if r["key"] in keys],
-                                          time.perf_counter() - start, options.runner_name(beam_args))
+                        progress=progress)
       builder.download_and_prepare()
       staged = os.path.join(staging, NAME, config, version)
       _convert_to_array_record(staged)
-      if identity is not None:
-        with open(os.path.join(staged, BUILD_RECORD), "w", encoding="utf-8") as handle:
-          json.dump(identity, handle, indent=1, sort_keys=True, default=str)
+      _write_build_record(staged, identity)
       examples = sum(split.num_examples for split in builder.info.splits.values())
       _publish(staged, final)
     finally:
       shutil.rmtree(staging, ignore_errors=True)
-    if summary is not None:
-      summary["examples_published"] = examples
-      with open(os.path.join(data_dir, NAME, config, f"job_summary-{version}.json"), "w", encoding="utf-8") as f:
-        json.dump(summary, f, indent=2)
-  return BuiltConfig(config, final, examples, time.perf_counter() - start, summary=summary)
+  return BuiltConfig(config, final, examples, time.perf_counter() - start)
 
 
 def build(configs, settings: specs.Settings, data_dir: str | None = None, overwrite: bool = False,
           cache_dir: str | None = None, progress: bool = True, generator_factory=Generator,
           beam_args: list[str] | None = None, executor_settings=None) -> list[BuiltConfig]:
-  """Build `configs`; a gs:// `data_dir` is built in a local folder and uploaded (see beam_jobs.gcs)."""
+  """Build `configs` into `data_dir` (local or gs://). With `beam_args` the workers write the shards where the
+  dataset is made (on gs:// in place); in-process builds of a gs:// data_dir are made locally and uploaded."""
   data_dir = data_dir or default_data_dir()
-  remote = data_dir if data_dir.startswith("gs://") else None
+  remote = data_dir if data_dir.startswith("gs://") and beam_args is None else None
   local_dir = tempfile.mkdtemp(prefix="kubricgen-si_score-") if remote else data_dir
-  cache_dir = cache_dir or os.path.join(local_dir, f".{NAME}-cache")
+  if cache_dir is None:
+    if data_dir.startswith("gs://") and not remote:
+      cache_dir = os.path.join(tempfile.gettempdir(), f"kubricgen-{NAME}-cache")
+    else:
+      cache_dir = os.path.join(local_dir, f".{NAME}-cache")
   generator = generator_factory(settings, cache_dir=cache_dir)
   try:
     if beam_args is None and getattr(generator, "processes", 0) is None:
@@ -239,7 +367,7 @@ def build(configs, settings: specs.Settings, data_dir: str | None = None, overwr
       generator.processes = min(2, (os.cpu_count() or 1) - 1)
       generator.start()
     results = [build_config(config, generator, local_dir, overwrite and not remote, progress, beam_args,
-                            executor_settings, cache_dir) for config in configs]
+                            executor_settings) for config in configs]
     if remote:
       from beam_jobs import gcs  # pylint: disable=import-outside-toplevel
       for result in results:

@@ -165,6 +165,12 @@ class Generator:
     else:
       yield from self.composite_examples(cutout, job.specs)
 
+  def serialized_examples(self, job: Job) -> list[bytes]:
+    """The job's examples as the records a TFDS shard stores: serialized tf.train.Examples of `schema.features`
+    (deterministic map order), in spec order. What the job pipeline's workers write as the job's shard."""
+    encode = schema.encoder(tuple(sorted(c.name for c in self.library.classes)))
+    return [encode(example) for _, example in self.examples(job)]
+
   def composite_examples(self, cutout: cutouts.Cutout, specs) -> Iterator[tuple[str, dict]]:
     """Composite mode in this process: (key, TFDS example) of each spec that passes its visibility threshold."""
     for spec in specs:

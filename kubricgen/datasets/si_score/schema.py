@@ -6,10 +6,12 @@ encoder.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import struct
 import zlib
+from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -101,6 +103,20 @@ def _canonical(name: str, value):
   if isinstance(value, (np.integer, int)):
     return int(value)
   return str(value)
+
+
+@functools.lru_cache(maxsize=4)
+def encoder(class_names: tuple[str, ...]) -> Callable[[dict], bytes]:
+  """example dict -> the bytes TFDS stores for it: `features(class_names)`'s encoding, serialized as a
+  tf.train.Example with a fixed map order (`SerializeToString(deterministic=True)`; TFDS's own writer leaves the
+  order to the process, so the same example would give other bytes in another process)."""
+  from tensorflow_datasets.core import example_serializer  # pylint: disable=import-outside-toplevel
+  feature_dict = features(list(class_names))
+  serializer = example_serializer.ExampleSerializer(feature_dict.get_serialized_info())
+
+  def encode(example: dict) -> bytes:
+    return serializer.get_tf_example(feature_dict.encode_example(example)).SerializeToString(deterministic=True)
+  return encode
 
 
 def content_hash(record: dict) -> str:

@@ -41,12 +41,12 @@ class Builder(tfds.core.GeneratorBasedBuilder):
       for name in CONFIG_NAMES
   ]
 
-  def __init__(self, *, generator: Generator | None = None, progress: bool = True, job_cache=None, **kwargs):
-    """`job_cache` (a beam_jobs JobCache filled by beam_jobs.pipeline.run_jobs) makes the builder write the cached
-    job results; without it examples are generated in this process."""
+  def __init__(self, *, generator: Generator | None = None, progress: bool = True, **kwargs):
+    """`download_and_prepare()` generates every example in this process and writes it with TFDS's writer. (Beam
+    builds, kubricgen.datasets.si_score.build, use this builder for `jobs()` and `info` only: their workers write
+    the shards.)"""
     self._custom_generator = generator  # set first: TFDS calls _info() from its __init__
     self._progress = progress
-    self._job_cache = job_cache
     super().__init__(**kwargs)
 
   @property
@@ -95,8 +95,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
   def _split_generators(self, dl_manager):
     del dl_manager  # nothing to download: everything is rendered
     jobs = self.jobs()
-    if self._job_cache is None:  # with a job cache the Beam workers rendered everything; examples come from it
-      self._render_cutouts(jobs)
+    self._render_cutouts(jobs)
     split = specs.SPLIT_OF_SUBSET[self.builder_config.name]
     return {split: self._generate_examples(jobs)}
 
@@ -110,17 +109,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
       self._generator.cutout(job)
 
   def _generate_examples(self, jobs):
-    if self._job_cache is not None:
-      return self._generate_from_cache(jobs)
     return self._generate_in_process(jobs)
-
-  def _generate_from_cache(self, jobs):
-    """Examples of jobs already run by the Beam job pipeline (beam_jobs.pipeline.run_jobs), in job order."""
-    for job in jobs:
-      examples = self._job_cache.load(job.key)
-      if examples is None:
-        raise RuntimeError(f"job {job.key} has no cached result: run the job pipeline first")
-      yield from examples
 
   def _generate_in_process(self, jobs):
     from tqdm.auto import tqdm  # pylint: disable=import-outside-toplevel
