@@ -23,6 +23,7 @@ import dataclasses
 import json
 import os
 import shutil
+import socket
 import tempfile
 import uuid
 from typing import Any, Sequence
@@ -139,7 +140,7 @@ class ShardedSplit:
             if os.path.exists(temporary):
               os.unlink(temporary)
       marker = {"key": key, "shard": index, "examples": len(records), "num_bytes": sum(len(r) for r in records),
-                **stats}
+                "writer": f"{socket.gethostname()}:{os.getpid()}", **stats}
       self._write_marker(index, json.dumps(marker, sort_keys=True).encode(), scratch)
 
   def _write_marker(self, index: int, data: bytes, scratch: str) -> None:

@@ -24,6 +24,7 @@ def job_summary(records: list[dict[str, Any]], wall_seconds: float, runner: str)
       "worker_seconds": round(worker_seconds, 3),
       "workers": {pid: {"busy_seconds": round(s, 3), "utilisation": round(s / wall_seconds, 3) if wall_seconds else None}
                   for pid, s in sorted(busy.items())},
+      "shard_writers": sorted({str(r["writer"]) for r in rendered if r.get("writer")}),
       "retries": sum(max(r.get("attempts", 1) - 1, 0) for r in rendered),
       "slowest_jobs": [{"key": r["key"], "seconds": round(r["seconds"], 3)}
                        for r in sorted(rendered, key=lambda r: -r.get("seconds", 0))[:5]],

@@ -116,6 +116,7 @@ def main():
                               jobs_per_process=flags.jobs_per_process)
   os.makedirs(flags.preview_dir, exist_ok=True)
   from beam_jobs.pipeline import DryRun  # pylint: disable=import-outside-toplevel
+  from beam_jobs.probe import NotShared  # pylint: disable=import-outside-toplevel
   for config in configs:
     try:
       result = build.build([config], per_config[config], data_dir=data_dir, overwrite=flags.overwrite,
@@ -123,7 +124,7 @@ def main():
     except DryRun:
       log.info("si_score/%s: dry run: the pipeline was built and not run (nothing was submitted)", config)
       continue
-    except (build.PublishedMismatch, FileExistsError) as error:
+    except (build.PublishedMismatch, FileExistsError, NotShared) as error:
       raise SystemExit(str(error)) from None
     if not result.skipped:
       log.info("si_score/%s: %d examples in %.1f s (%.0f images/s) -> %s", config, result.examples, result.seconds,

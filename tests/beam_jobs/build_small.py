@@ -6,6 +6,8 @@ Prints the job summary as JSON on the last line.
 import argparse
 import functools
 import json
+import os
+import socket
 import sys
 
 from beam_jobs.executor import ExecutorSettings
@@ -29,7 +31,7 @@ def main():
                        progress=False, generator_factory=factory, beam_args=beam_args, overwrite=flags.overwrite,
                        executor_settings=ExecutorSettings(timeout_s=flags.timeout, retries=2))[0]
   print(json.dumps({"path": result.path, "examples": result.examples, "summary": result.summary,
-                    "driver_imported_bpy": "bpy" in sys.modules}))
+                    "driver_imported_bpy": "bpy" in sys.modules, "driver": f"{socket.gethostname()}:{os.getpid()}"}))
 
 
 if __name__ == "__main__":

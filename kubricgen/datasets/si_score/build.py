@@ -217,10 +217,17 @@ def _build_in_workers(config: str, generator: Generator, data_dir: str, overwrit
   straight into the dataset's staging folder (local) or its final gs:// prefix; the driver only assembles
   dataset_info.json from the shards' markers and publishes (locally a folder swap; on gs://, dataset_info.json is
   uploaded last and only if absent). A rerun resumes from the committed shards of the same settings."""
+  from beam_jobs import probe  # pylint: disable=import-outside-toplevel
   from beam_jobs.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
   from beam_jobs.shards import ShardedSplit  # pylint: disable=import-outside-toplevel
   version = str(Builder.VERSION)
   split = specs.SPLIT_OF_SUBSET[config]
+  if not data_dir.startswith("gs://"):
+    os.makedirs(data_dir, exist_ok=True)
+  shared = {"--data_dir": data_dir}
+  if getattr(generator, "cache_dir", None):
+    shared["--cache_dir"] = generator.cache_dir
+  probe.check_shared(shared, beam_args)  # on a cluster: refuse paths the workers cannot see, before any work
   staging_name = _staging_name(config, generator)
   remote = data_dir.startswith("gs://")
   start = time.perf_counter()
@@ -354,11 +361,9 @@ def build(configs, settings: specs.Settings, data_dir: str | None = None, overwr
   data_dir = data_dir or default_data_dir()
   remote = data_dir if data_dir.startswith("gs://") and beam_args is None else None
   local_dir = tempfile.mkdtemp(prefix="kubricgen-si_score-") if remote else data_dir
-  if cache_dir is None:
-    if data_dir.startswith("gs://") and not remote:
-      cache_dir = os.path.join(tempfile.gettempdir(), f"kubricgen-{NAME}-cache")
-    else:
-      cache_dir = os.path.join(local_dir, f".{NAME}-cache")
+  if cache_dir is None:  # beside the data: on gs:// too, where every worker reaches it
+    cache_dir = f"{data_dir.rstrip('/')}/.{NAME}-cache" if data_dir.startswith("gs://") else \
+        os.path.join(data_dir, f".{NAME}-cache")
   generator = generator_factory(settings, cache_dir=cache_dir)
   try:
     if beam_args is None and getattr(generator, "processes", 0) is None:

@@ -3,7 +3,8 @@
 The camera is orthographic, looking at the object's centre from (azimuth, elevation); the object (largest half-extent
 1) always fits in the `VIEW_SIZE`-wide view. The cut-out is cropped to the object's canvas (tight silhouette box).
 Its geometry (view size, resolution, canvas box) is kept so full-3D renders can reproduce the same framing.
-Cut-outs are cached on disk by content key, so re-running a job renders nothing twice.
+Cut-outs are cached by content key in a folder or a gs:// prefix (`cache_dir`) that every worker can reach, so
+each one is rendered once across a cluster and re-running a job renders nothing twice.
 """
 from __future__ import annotations
 
@@ -87,7 +88,39 @@ def cache_key(library, instance_id: str, pose: Pose, resolution: int, samples: i
 
 
 def _cache_path(cache_dir: str, key: str) -> str:
+  if cache_dir.startswith("gs://"):
+    return f"{cache_dir.rstrip('/')}/{key}.png"
   return os.path.join(cache_dir, f"{key}.png")
+
+
+def _cache_read(path: str) -> np.ndarray | None:
+  if path.startswith("gs://"):
+    from kubricgen.assets.storage import default_storage  # pylint: disable=import-outside-toplevel
+    storage = default_storage()
+    return iio.imread(storage.read_bytes(path), extension=".png") if storage.exists(path) else None
+  return iio.imread(path) if os.path.exists(path) else None
+
+
+def _cache_write(path: str, rgba: np.ndarray) -> np.ndarray:
+  """Store a rendered cut-out; returns the cut-out to use: on gs:// the first stored copy wins, so every worker
+  composites from the same bytes even if two rendered the same key at once."""
+  if path.startswith("gs://"):
+    import tempfile  # pylint: disable=import-outside-toplevel
+    from kubricgen.assets.errors import StorageError  # pylint: disable=import-outside-toplevel
+    from kubricgen.assets.storage import default_storage  # pylint: disable=import-outside-toplevel
+    with tempfile.TemporaryDirectory(prefix="kubricgen-cutout-") as scratch:
+      local = os.path.join(scratch, "cutout.png")
+      iio.imwrite(local, rgba)
+      try:
+        default_storage().upload_file(local, path, if_absent=True)
+      except StorageError:  # another worker stored this key first (other bytes only if Blender is not bit-exact)
+        return _cache_read(path)
+    return rgba
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  temporary = f"{path}.{os.getpid()}.tmp.png"
+  iio.imwrite(temporary, rgba)
+  os.replace(temporary, path)
+  return rgba
 
 
 def crop_to_canvas(rgba: np.ndarray, instance_id: str) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -104,11 +137,10 @@ def crop_to_canvas(rgba: np.ndarray, instance_id: str) -> tuple[np.ndarray, tupl
 
 def render_cutout(library, instance_id: str, pose: Pose, resolution: int, samples: int = 16,
                   cache_dir: str | None = None) -> Cutout:
-  """Render (or load from `cache_dir`) the cut-out of one instance in one pose."""
+  """Render (or load from `cache_dir`, a folder or gs:// prefix) the cut-out of one instance in one pose."""
   path = _cache_path(cache_dir, cache_key(library, instance_id, pose, resolution, samples)) if cache_dir else None
-  if path and os.path.exists(path):
-    rgba = iio.imread(path)
-  else:
+  rgba = _cache_read(path) if path else None
+  if rgba is None:
     from kubricgen.renderer.blender import Blender  # pylint: disable=import-outside-toplevel
     scene = kb.Scene(resolution=(resolution, resolution), frame_start=1, frame_end=1)
     obj = library.create(instance_id)
@@ -120,9 +152,6 @@ def render_cutout(library, instance_id: str, pose: Pose, resolution: int, sample
     rgba = renderer.render_still(return_layers=("rgba",), progress=False)["rgba"]
     renderer.close()
     if path:
-      os.makedirs(cache_dir, exist_ok=True)
-      temporary = f"{path}.{os.getpid()}.tmp.png"
-      iio.imwrite(temporary, rgba)
-      os.replace(temporary, path)
+      rgba = _cache_write(path, rgba)
   canvas, box = crop_to_canvas(rgba, instance_id)
   return Cutout(instance_id=instance_id, pose=pose, rgba=canvas, resolution=resolution, canvas_box=box)
