@@ -19,12 +19,14 @@ RUNNER_ALIASES = {"DaskRunner": "apache_beam.runners.dask.dask_runner.DaskRunner
 
 
 def _normalise(args: list[str]) -> list[str]:
-  """'--runner X' -> '--runner=X' with aliases expanded."""
+  """'--runner X' -> '--runner=X' with aliases expanded; a bare '--dry_run' -> '--dry_run=True'."""
   out, index = [], 0
   while index < len(args):
     arg = args[index]
     if arg == "--runner" and index + 1 < len(args):
       arg, index = f"--runner={args[index + 1]}", index + 1
+    elif arg == "--dry_run" and (index + 1 == len(args) or args[index + 1].startswith("--")):
+      arg = "--dry_run=True"  # Beam's flag wants a value; a bare flag means yes
     if arg.startswith("--runner="):
       name = arg.split("=", 1)[1]
       arg = f"--runner={RUNNER_ALIASES.get(name, name)}"
@@ -46,6 +48,12 @@ def pipeline_args(beam_args: list[str] | None, workers: int | None = None) -> li
 def pipeline_options(beam_args: list[str] | None, workers: int | None = None):
   from apache_beam.options.pipeline_options import PipelineOptions  # pylint: disable=import-outside-toplevel
   return PipelineOptions(pipeline_args(beam_args, workers))
+
+
+def is_dry_run(beam_args: list[str] | None) -> bool:
+  """Whether `--dry_run` asks to build the pipeline (and Dataflow's job request) without running anything."""
+  from apache_beam.options.pipeline_options import TestOptions  # pylint: disable=import-outside-toplevel
+  return beam_args is not None and bool(pipeline_options(beam_args).view_as(TestOptions).dry_run)
 
 
 def runner_name(beam_args: list[str] | None) -> str:
@@ -73,5 +81,5 @@ def unknown_args(beam_args: list[str]) -> list[str]:
       cls._add_argparse_args(parser)  # pylint: disable=protected-access
     except argparse.ArgumentError:
       pass  # an option two classes both declare
-  _, unknown = parser.parse_known_args(beam_args)
+  _, unknown = parser.parse_known_args(_normalise(beam_args))
   return unknown

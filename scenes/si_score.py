@@ -117,12 +117,14 @@ def main():
   os.makedirs(flags.preview_dir, exist_ok=True)
   from beam_jobs.pipeline import DryRun  # pylint: disable=import-outside-toplevel
   from beam_jobs.probe import NotShared  # pylint: disable=import-outside-toplevel
+  dry_runs = 0
   for config in configs:
     try:
       result = build.build([config], per_config[config], data_dir=data_dir, overwrite=flags.overwrite,
                            cache_dir=flags.cache_dir, beam_args=beam_args, executor_settings=executor)[0]
     except DryRun:
       log.info("si_score/%s: dry run: the pipeline was built and not run (nothing was submitted)", config)
+      dry_runs += 1
       continue
     except (build.PublishedMismatch, FileExistsError, NotShared) as error:
       raise SystemExit(str(error)) from None
@@ -133,7 +135,8 @@ def main():
       sheet = os.path.join(flags.preview_dir, f"preview_{config}.png")
       preview.preview_dataset(result.path).save(sheet)
       log.info("si_score/%s: preview %s", config, sheet)
-  log.info("load it with: tfds.load('si_score/%s', data_dir=%r)", configs[0], data_dir)
+  if dry_runs < len(configs):
+    log.info("load it with: tfds.load('si_score/%s', data_dir=%r)", configs[0], data_dir)
 
 
 if __name__ == "__main__":

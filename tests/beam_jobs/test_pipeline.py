@@ -145,3 +145,19 @@ except DryRun as dry:
   assert result.returncode == 0, result.stderr[-3000:]
   assert "JOB JobType.JOB_TYPE_BATCH True True demo-project europe-west4" in result.stdout or \
       "JOB 1 True True demo-project europe-west4" in result.stdout, result.stdout
+
+
+def test_the_main_job_reaches_dataflow_by_flags_only_and_dry_runs_offline(tmp_path):
+  """The command a user runs locally, plus Dataflow's flags: with --dry_run it builds the whole job request without
+  touching storage or the network (no emulator, no credentials) and publishes nothing."""
+  env = environment()
+  env.pop("STORAGE_EMULATOR_HOST", None)
+  command = [sys.executable, "-m", "kubricgen.cli.main", "render", "scenes/si_score.py", "--configs", "rotation",
+             "--instances_per_class", "1", "--data_dir", "gs://demo-bucket/tfds", "--preview_dir", str(tmp_path),
+             "--runner", "DataflowRunner", "--project", "demo-project", "--region", "europe-west4",
+             "--temp_location", "gs://demo-bucket/tmp", "--sdk_container_image",
+             "europe-docker.pkg.dev/demo/kubricgen/worker:1", "--dry_run"]
+  result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert "si_score/rotation: dry run: the pipeline was built and not run" in result.stderr
+  assert "load it with" not in result.stderr and not os.listdir(tmp_path)

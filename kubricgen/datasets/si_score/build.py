@@ -272,9 +272,14 @@ def _build_in_workers_gcs(config, generator, data_dir, overwrite, progress, beam
   from beam_jobs.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
   from beam_jobs.shards import ShardedSplit  # pylint: disable=import-outside-toplevel
   from kubricgen.assets.storage import default_storage  # pylint: disable=import-outside-toplevel
+  from beam_jobs import options  # pylint: disable=import-outside-toplevel
   storage = default_storage()
   root = data_dir.rstrip("/")
   final = f"{root}/{NAME}/{config}/{builder.VERSION}"
+  markers = f"{root}/{staging_name}/shards"
+  if options.is_dry_run(beam_args):  # build the pipeline (Dataflow: its job request) offline; touch no storage
+    run_jobs(jobs, generator.serialized_examples, ShardedSplit(final, markers, f"{NAME}-{split}", keys), beam_args,
+             executor_settings, f"{NAME}/{config}", progress)
   if storage.exists(f"{final}/dataset_info.json"):
     if overwrite:
       raise FileExistsError(f"{final} already holds a dataset, and gs:// datasets are never overwritten in place: "
@@ -284,7 +289,6 @@ def _build_in_workers_gcs(config, generator, data_dir, overwrite, progress, beam
                     storage.read_bytes(record).decode() if storage.exists(record) else None)
     log.info("%s/%s already built at %s with these settings", NAME, config, final)
     return BuiltConfig(config, final, -1, 0.0, skipped=True)
-  markers = f"{root}/{staging_name}/shards"
   if not storage.list(markers + "/"):
     # A fresh build: whatever lies under the unpublished version prefix is left by an interrupted build with other
     # settings (a published one has dataset_info.json); nobody reads it, and it must not mix into this one.
