@@ -26,6 +26,20 @@ def kubricgen_command(*args):
 
 
 
+def stop_processes(processes) -> None:
+  """Terminate processes (cluster schedulers, workers) and wait; kill any that take over 30 s (a busy worker may take
+  its time to shut down gracefully)."""
+  import subprocess
+  for process in processes:
+    process.terminate()
+  for process in processes:
+    try:
+      process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+      process.kill()
+      process.wait()
+
+
 def free_port() -> int:
   """A TCP port on 127.0.0.1 that nothing listens on right now."""
   import contextlib

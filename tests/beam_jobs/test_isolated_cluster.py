@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests.beam_jobs.test_pipeline import ROOT, environment, files_of
-from tests.conftest import free_port
+from tests.conftest import free_port, stop_processes
 
 
 def _can_unshare() -> bool:
@@ -45,14 +45,7 @@ def isolated_cluster(tmp_path_factory, gcs_emulator):
   try:
     yield f"127.0.0.1:{port}", env
   finally:
-    for process in workers + [scheduler]:
-      process.terminate()
-    for process in workers + [scheduler]:
-      try:
-        process.wait(timeout=30)
-      except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_processes(workers + [scheduler])
 
 
 def run_build(data_dir, cache_dir, *args, env):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, stop_processes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -104,14 +104,7 @@ def test_a_dask_cluster_on_loopback_gives_the_same_bytes(reference, tmp_path):
     output = build(tmp_path / "data", tmp_path / "cache", "--runner", "DaskRunner",
                    f"--dask_client_address=127.0.0.1:{port}", "--dask_npartitions=4")
   finally:
-    for process in workers + [scheduler]:
-      process.terminate()
-    for process in workers + [scheduler]:
-      try:
-        process.wait(timeout=30)
-      except subprocess.TimeoutExpired:  # a busy worker may take its time to shut down gracefully
-        process.kill()
-        process.wait()
+    stop_processes(workers + [scheduler])
   assert output["summary"]["runner"] == "DaskRunner"
   assert output["summary"]["jobs_rendered"] == 15
   assert files_of(output["path"]) == reference[1]
