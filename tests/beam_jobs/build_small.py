@@ -24,9 +24,15 @@ def main():
   parser.add_argument("--config", default="location")
   parser.add_argument("--timeout", type=float, default=120)
   parser.add_argument("--overwrite", action="store_true")
+  parser.add_argument("--backgrounds", default=None, help="a background folder or gs:// prefix instead of the "
+                      "procedural test backgrounds")
   flags, beam_args = parser.parse_known_args()
+  make_backgrounds = small_library.make_backgrounds
+  if flags.backgrounds:
+    from kubricgen.assets import BackgroundLibrary
+    make_backgrounds = functools.partial(BackgroundLibrary.from_folder, flags.backgrounds)
   factory = functools.partial(generate.Generator, make_library=small_library.make_library,
-                              make_backgrounds=small_library.make_backgrounds)
+                              make_backgrounds=make_backgrounds)
   result = build.build([flags.config], SETTINGS, data_dir=flags.data_dir, cache_dir=flags.cache_dir,
                        progress=False, generator_factory=factory, beam_args=beam_args, overwrite=flags.overwrite,
                        executor_settings=ExecutorSettings(timeout_s=flags.timeout, retries=2))[0]

@@ -1,8 +1,8 @@
 """A real Dask cluster whose workers cannot see the driver's folders: each worker runs in its own mount namespace
 with a private empty tmpfs over the session's temporary folders (where the driver keeps its data and caches), so the
-GCS emulator on loopback is the only storage they share with the driver. From gs:// to gs://, the build publishes
-exactly the bytes of a local build, the driver writes no shard and renders nothing; a local cache folder the
-workers cannot see is refused before any job runs, naming the path."""
+GCS emulator on loopback is the only storage they share with the driver. From gs:// (background photos) to gs://
+(dataset, cut-out cache), the build publishes exactly the bytes of a local build, the driver writes no shard and
+renders nothing; a local cache folder the workers cannot see is refused before any job runs, naming the path."""
 import json
 import os
 import shlex
@@ -11,6 +11,7 @@ import sys
 import time
 
 import pytest
+from PIL import Image
 
 from tests.beam_jobs.test_pipeline import ROOT, environment, files_of
 from tests.conftest import free_port, stop_processes
@@ -40,7 +41,13 @@ def isolated_cluster(tmp_path_factory, gcs_emulator):
   workers = [subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", worker], env=env,
                               cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
   from kubricgen.assets.storage import default_storage
-  default_storage().create_bucket("isolated")
+  storage = default_storage()
+  storage.create_bucket("isolated")
+  photos = tmp_path_factory.mktemp("photos")
+  from tests.datasets.si_score.small_library import SmallBackgrounds
+  for name in SmallBackgrounds.ids:  # the test backgrounds as photo files in the bucket, the jobs' only input files
+    Image.fromarray(SmallBackgrounds().load(name, 48)).save(photos / f"{name}.png")
+    storage.upload_file(photos / f"{name}.png", f"gs://isolated/backgrounds/{name}.png")
   time.sleep(4)
   try:
     yield f"127.0.0.1:{port}", env
@@ -50,13 +57,13 @@ def isolated_cluster(tmp_path_factory, gcs_emulator):
 
 def run_build(data_dir, cache_dir, *args, env):
   return subprocess.run([sys.executable, "-m", "tests.beam_jobs.build_small", str(data_dir), str(cache_dir),
-                         "--config", "rotation", *args], capture_output=True, text=True, timeout=600, env=env,
+                         "--config", "rotation", "--backgrounds", "gs://isolated/backgrounds", *args], capture_output=True, text=True, timeout=600, env=env,
                         cwd=ROOT)
 
 
 def test_isolated_workers_build_from_gcs_to_gcs_the_bytes_of_a_local_build(isolated_cluster, tmp_path):
   address, env = isolated_cluster
-  local = run_build(tmp_path / "local", tmp_path / "local-cache", env=environment())
+  local = run_build(tmp_path / "local", tmp_path / "local-cache", env=env)  # same inputs, local runner and folders
   assert local.returncode == 0, local.stderr[-3000:]
   reference = json.loads(local.stdout.strip().splitlines()[-1])
 

@@ -2,8 +2,8 @@
 
 The cut-out is the object's canvas (its tight silhouette box, RGBA with straight alpha). Scaling and rotation are done
 in premultiplied alpha (PIL's "RGBa" mode) so edges do not pick up dark fringes. A scaled and rotated cut-out is
-cached (per cut-out `key`, size and angle) with everything compositing needs, so pasting it again over a factor grid
-only blends the pixels under the object's silhouette box.
+cached (per cut-out `key`, size and angle), so pasting it again over a factor grid only blends the pixels under the
+object's silhouette box, with PIL's uint8 alpha paste.
 """
 from __future__ import annotations
 
@@ -33,34 +33,29 @@ def canvas_size(cutout_shape, area: float, width: int, height: int) -> tuple[int
 
 
 class _Transformed:
-  """A scaled and rotated cut-out, ready to blend: its premultiplied RGBa pixels (uint8, the whole transformed canvas),
-  the silhouette box in canvas pixels, and, inside that box only, premultiplied rgb and 1 - alpha (float32) and the
-  uint8 coverage mask. Float copies of the whole canvas (`rgb`, `alpha`) are made only when asked for."""
+  """A scaled and rotated cut-out, ready to paste: the whole transformed canvas as a PIL image in straight alpha
+  (RGBA: scaled and rotated in premultiplied alpha, then converted back once), its size and the silhouette box in
+  canvas pixels. Float copies of the premultiplied canvas (`rgb`, `alpha`) are made only when asked for."""
 
   def __init__(self, source: np.ndarray, image: Image.Image):
     self.source = source  # the caller's cut-out array (identity check; kept alive so its id stays unique)
-    self.pixels = np.asarray(image)  # (h, w, 4) uint8 premultiplied RGBa
+    self.premultiplied = image  # RGBa
+    self.straight = image.convert("RGBA")
     box = image.getchannel(3).getbbox()  # the box of alpha > 0
     self.box = tuple(int(v) for v in box) if box else (0, 0, 0, 0)
-    inside = self.pixels[self.box[1]:self.box[3], self.box[0]:self.box[2]]
-    a = inside[..., 3:].astype(np.float32) / 255.0
-    self.rgb_in_box = inside[..., :3].astype(np.float32)
-    self.keep_in_box = np.ascontiguousarray(np.broadcast_to(1 - a, self.rgb_in_box.shape))  # a broadcast multiply
-    self.coverage_in_box = np.clip(a * 255 + 0.5, 0, 255).astype(np.uint8)                  # is 7x slower
-    # False when premultiplied rgb <= alpha everywhere: a blend then never exceeds 255.5, so needs no clip.
-    self.needs_clip = bool((inside[..., :3] > inside[..., 3:]).any())
+    self.size = image.size  # (w, h)
 
   @functools.cached_property
   def rgb(self) -> np.ndarray:
-    return self.pixels[..., :3].astype(np.float32)
+    return np.asarray(self.premultiplied)[..., :3].astype(np.float32)
 
   @functools.cached_property
   def alpha(self) -> np.ndarray:
-    return self.pixels[..., 3].astype(np.float32) / 255.0
+    return np.asarray(self.premultiplied)[..., 3].astype(np.float32) / 255.0
 
   def nbytes(self) -> int:
     extra = sum(self.__dict__[k].nbytes for k in ("rgb", "alpha") if k in self.__dict__)
-    return self.pixels.nbytes + self.rgb_in_box.nbytes + self.keep_in_box.nbytes + self.coverage_in_box.nbytes + extra
+    return 8 * self.size[0] * self.size[1] + extra
 
 
 CACHE_ENTRIES = 256
@@ -121,23 +116,32 @@ def transform(cutout: np.ndarray, area: float, rotation: float, width: int, heig
 
 @dataclasses.dataclass
 class Placement:
-  """Where a transformed cut-out lands: its premultiplied pixels, top-left corner, silhouette box, share inside."""
-  rgb: np.ndarray
-  alpha: np.ndarray
+  """Where a transformed cut-out lands: the transformed cut-out, its top-left corner, silhouette box, share inside."""
+  transformed: _Transformed
   left: int
   top: int
   box: tuple[float, float, float, float]
   pct_inside_image: float
 
+  @property
+  def rgb(self) -> np.ndarray:
+    """(h, w, 3) float32 premultiplied colour of the transformed canvas."""
+    return self.transformed.rgb
+
+  @property
+  def alpha(self) -> np.ndarray:
+    """(h, w) float32 alpha in [0, 1] of the transformed canvas."""
+    return self.transformed.alpha
+
 
 def _place(entry: _Transformed, x: float, y: float, width: int, height: int) -> Placement:
-  th, tw = entry.alpha.shape
+  tw, th = entry.size
   left = int(round(x * width - tw / 2))
   top = int(round(y * height - th / 2))
   bx0, by0, bx1, by1 = entry.box[0] + left, entry.box[1] + top, entry.box[2] + left, entry.box[3] + top
   box_area = max((bx1 - bx0) * (by1 - by0), 1)
   inside = max(0, min(bx1, width) - max(bx0, 0)) * max(0, min(by1, height) - max(by0, 0))
-  return Placement(entry.rgb, entry.alpha, left, top, (float(bx0), float(by0), float(bx1), float(by1)),
+  return Placement(entry, left, top, (float(bx0), float(by0), float(bx1), float(by1)),
                    float(inside / box_area))
 
 
@@ -160,19 +164,17 @@ def composite(cutout: np.ndarray, background: np.ndarray, x: float, y: float, ar
   factors.validate(x, y, area, rotation)
   entry = _transformed(cutout, canvas_size(cutout.shape, area, width, height), rotation, key)
   placed = _place(entry, x, y, width, height)
-  # Only pixels under the silhouette box change: outside it the cut-out is fully transparent.
+  # Only pixels under the silhouette box change: outside it the cut-out is fully transparent. PIL blends in C on
+  # uint8 (out = (fg * a + bg * (255 - a)) / 255, rounded), as si-score's own generator pastes.
   x0, y0, x1, y1 = (int(v) for v in placed.box)
   cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
-  image = background.copy()
   mask = np.zeros((height, width, 1), np.uint8)
   if cx1 > cx0 and cy1 > cy0:
-    inside = (slice(cy0 - y0, cy1 - y0), slice(cx0 - x0, cx1 - x0))
-    blended = image[cy0:cy1, cx0:cx1].astype(np.float32)
-    blended *= entry.keep_in_box[inside]
-    blended += entry.rgb_in_box[inside]
-    blended += 0.5
-    if entry.needs_clip:
-      np.clip(blended, 0, 255, out=blended)
-    image[cy0:cy1, cx0:cx1] = blended  # truncates like astype(np.uint8)
-    mask[cy0:cy1, cx0:cx1] = entry.coverage_in_box[inside]
+    pasted = Image.fromarray(np.ascontiguousarray(background[..., :3]))
+    piece = entry.straight.crop((cx0 - placed.left, cy0 - placed.top, cx1 - placed.left, cy1 - placed.top))
+    pasted.paste(piece, (cx0, cy0), piece)
+    image = np.array(pasted)
+    mask[cy0:cy1, cx0:cx1, 0] = np.asarray(piece.getchannel(3))
+  else:
+    image = background.copy()
   return Composite(image=image, mask=mask, pct_inside_image=placed.pct_inside_image, box=placed.box)

@@ -23,7 +23,7 @@ from kubricgen.datasets.si_score import composite as composite_mode
 from kubricgen.datasets.si_score import cutouts, schema
 from kubricgen.datasets.si_score.specs import Job, Settings
 
-EXAMPLE_FORMAT_VERSION = 2  # bump whenever the bytes of an example would change for the same spec (2: PNG masks)
+EXAMPLE_FORMAT_VERSION = 3  # bump whenever the bytes of an example would change for the same spec (2: PNG masks; 3: uint8 paste)
 log = logging.getLogger("kubricgen")
 SPECS_PER_TASK = 32  # with several processes: specs composited per task (small, so a job's first results come soon)
 
