@@ -6,6 +6,7 @@ renders nothing; a local cache folder the workers cannot see is refused before a
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -90,3 +91,40 @@ def test_a_folder_the_workers_cannot_see_is_refused_before_any_job(isolated_clus
   assert "NotShared" in last and f"--cache_dir {cache} is not shared with the workers" in last, last
   from kubricgen.assets.storage import default_storage
   assert default_storage().list("gs://isolated/refused/") == []  # no job ran, nothing was written
+
+
+def test_kill_9_of_a_worker_mid_build_changes_no_byte(isolated_cluster, tmp_path, tmp_path_factory):
+  """A third isolated worker joins, takes jobs, and is killed with SIGKILL (it and its job processes) once the first
+  shards are committed; Dask hands its tasks to the others, and the published bytes equal the local build's."""
+  address, env = isolated_cluster
+  hidden = str(tmp_path_factory.getbasetemp())
+  dask = os.path.join(os.path.dirname(sys.executable), "dask")
+  worker = (f"mount -t tmpfs kubricgen-hidden {shlex.quote(hidden)} && cd / && exec {shlex.quote(dask)} worker "
+            f"tcp://{address} --no-nanny --nthreads 1 --no-dashboard --local-directory {shlex.quote(hidden)}/dask")
+  victim = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", worker], env=env, cwd="/",
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+  time.sleep(4)
+  local = run_build(tmp_path / "local", tmp_path / "local-cache", env=env)
+  assert local.returncode == 0, local.stderr[-3000:]
+  reference = json.loads(local.stdout.strip().splitlines()[-1])
+  build = subprocess.Popen([sys.executable, "-m", "tests.beam_jobs.build_small", "gs://isolated/killed",
+                            "gs://isolated/killed-cache", "--config", "rotation", "--backgrounds",
+                            "gs://isolated/backgrounds", "--runner", "DaskRunner", f"--dask_client_address={address}",
+                            "--dask_npartitions=6"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+  from kubricgen.assets.storage import default_storage
+  storage = default_storage()
+  deadline = time.time() + 300
+  while time.time() < deadline and build.poll() is None:
+    if [u for u in storage.list("gs://isolated/killed/") if "/shards/" in u]:
+      break
+    time.sleep(0.1)
+  assert build.poll() is None, "the build ended before the kill"
+  os.killpg(victim.pid, signal.SIGKILL)  # the worker and any job process it started
+  victim.wait()
+  stdout, stderr = build.communicate(timeout=600)
+  assert build.returncode == 0, stderr[-3000:]
+  output = json.loads(stdout.strip().splitlines()[-1])
+  from beam_jobs import gcs
+  copy = gcs.download_dataset(output["path"], str(tmp_path / "copy"))
+  assert files_of(copy) == files_of(reference["path"])
