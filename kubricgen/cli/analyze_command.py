@@ -40,7 +40,7 @@ def _parser():
   parser.add_argument("--num_workers", type=int, default=2, help="image decoding processes")
   parser.add_argument("--resamples", type=int, default=2000, help="cluster-bootstrap resamples")
   parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-  parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N examples per config")
+  parser.add_argument("--limit", type=int, default=None, help="evaluate only N evenly spaced examples per config (a quick look)")
   parser.add_argument("--no_progress", action="store_true")
   return parser
 

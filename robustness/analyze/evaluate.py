@@ -72,6 +72,14 @@ def label_mapping(model: EvalModel, source, metadata: dict, restrict: bool):
   return target, keep, field, allowed, None
 
 
+def spread(indices: np.ndarray, limit: int) -> np.ndarray:
+  """At most `limit` of `indices` (int array, storage order), evenly spaced from the first to the last: datasets
+  store records object by object (one shard per job), so the first `limit` would all be one object instance."""
+  if limit >= len(indices):
+    return indices
+  return indices[np.unique(np.linspace(0, len(indices) - 1, limit).round().astype(int))]
+
+
 def evaluate(model: EvalModel, source, *, preprocessing: str = "resize", batch_size: int = 64,
              num_workers: int = 2, restrict_to_dataset_classes: bool = False, limit: int | None = None,
              progress: bool | None = True):
@@ -81,7 +89,7 @@ def evaluate(model: EvalModel, source, *, preprocessing: str = "resize", batch_s
     progress: a progress bar (None: only on a terminal).
     preprocessing: "resize" (whole image to S x S) or "resize_crop" (resize S/0.875 + centre crop S, as
       robustness_metrics; trims ~6% of each border). restrict_to_dataset_classes: ImageNet-1k models argmax over
-      only the ImageNet classes present in the dataset. limit: evaluate the first `limit` examples only.
+      only the ImageNet classes present in the dataset. limit: evaluate `limit` evenly spaced examples only (records are stored in job order: object by object).
   Raises:
     AnalyzeError: an empty split, mismatching classes, no usable target.
   """
@@ -95,7 +103,7 @@ def evaluate(model: EvalModel, source, *, preprocessing: str = "resize", batch_s
   target, keep, target_field, allowed, order = label_mapping(model, source, metadata, restrict_to_dataset_classes)
   indices = np.flatnonzero(keep)
   if limit:
-    indices = indices[:limit]
+    indices = spread(indices, limit)
   if len(keep) - keep.sum():
     log.info("%s: %d of %d examples have no ImageNet-1k label and are not scored", source.name,
              len(keep) - keep.sum(), len(keep))

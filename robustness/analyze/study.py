@@ -52,7 +52,7 @@ def run_study(model_specs, *, dataset: str = "si_score", configs=CONFIGS, split:
   """Evaluate `model_specs` (see `models.load_model`) on `dataset/config` for each config and write the report.
 
   names: display names, one per spec (default: derived from the spec; duplicates get a numeric suffix).
-  limit: evaluate the first `limit` examples of each config only (a quick look; intervals get wide).
+  limit: evaluate `limit` evenly spaced examples of each config only (a quick look; intervals get wide).
   Raises AnalyzeError with a one-line message for bad input.
   """
   if not model_specs:

@@ -184,3 +184,19 @@ def test_imagenet_model_scored_against_imagenet_label(data_dir, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["models"]["inet"]["configs"]["location"]["evaluation"]["target"] == "imagenet_label"
     assert summary["models"]["inet"]["configs"]["location"]["evaluation"]["restrict_to_dataset_classes"] == restrict
+
+
+def test_limit_takes_evenly_spaced_examples_across_every_object(data_dir, tmp_path):
+  """Datasets store records object by object (one shard per job), so `--limit` spreads its examples over the split
+  instead of taking the first ones (which would all be one object instance)."""
+  code = main(["analyze", "--model", f"{ENTRY}:colour_model", "--name", "colour", "--dataset", "tiny_si_score",
+               "--data_dir", data_dir, "--configs", "location", "--out", str(tmp_path / "r"), "--resamples", "100",
+               "--num_workers", "0", "--no_progress", "--limit", "12"])
+  assert code == 0
+  columns = pq.read_table(tmp_path / "r" / "predictions" / "colour" / "location.parquet").to_pydict()
+  assert len(columns["label"]) == 12
+  from kubricgen_robustness.analyze import evaluate
+  chosen = evaluate.spread(np.arange(100, 154), 12)  # 54 records stored as 6 objects x 9
+  assert len(chosen) == 12 and chosen[0] == 100 and chosen[-1] == 153 and np.all(np.diff(chosen) >= 4)
+  assert len({(int(i) - 100) // 9 for i in chosen}) == 6  # every object, where the first 12 would be 2
+  assert list(evaluate.spread(np.arange(5), 12)) == [0, 1, 2, 3, 4]
