@@ -8,14 +8,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 offline=0
-if [ "${1:-}" = "--offline" ]; then offline=1; shift; fi
+case "${1:-}" in
+  -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  --offline) offline=1; shift ;;
+esac
 tag="${1:-kubricgen:latest}"
 rm -f docker/ca/bundle.pem
 if [ -n "${PIP_CERT:-}" ] && [ -s "$PIP_CERT" ]; then cp "$PIP_CERT" docker/ca/bundle.pem; fi
 trap 'rm -f docker/ca/bundle.pem' EXIT
 if [ "$offline" = 1 ]; then
   base="kubricgen-base:bookworm"
-  docker image inspect "$base" >/dev/null 2>&1 || docker/debian_base.sh "$base"
+  if docker image inspect "$base" >/dev/null 2>&1; then
+    echo "using the existing base image $base (docker rmi $base to make it afresh)" >&2
+  else
+    docker/debian_base.sh "$base"
+  fi
   DOCKER_BUILDKIT=0 docker build --force-rm --target runtime --build-arg BASE_IMAGE="$base" -t "$tag" .
 else
   docker build -t "$tag" .

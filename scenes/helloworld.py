@@ -25,7 +25,8 @@ if __name__ == "__main__":
   FLAGS = parser.parse_args()
   scene, rng, output_dir, scratch_dir = kb.setup(FLAGS)
   build_scene(scene, rng)
-  renderer = Blender(scene, scratch_dir, seed=FLAGS.seed or 0, quality=FLAGS.quality)
+  # Cycles' seed from the run's generator: a 32-bit signed int, and the same for a drawn seed replayed with --seed.
+  renderer = Blender(scene, scratch_dir, seed=int(rng.randint(2**31)), quality=FLAGS.quality)
   frames = renderer.render()
   kb.write_image_dict(frames, output_dir)
   kb.done()

@@ -48,14 +48,16 @@ def parse_flags():
   parser.add_argument("--in_process", action="store_true", help="generate in this process instead of a Beam "
                       "pipeline (no job isolation, no resume; for debugging)")
   parser.add_argument("--workers", type=kb.worker.flags.positive_int, default=None,
-                      help="local Beam worker processes (default: 2); ignored with --runner")
+                      help="local Beam workers (default: 2; each runs its jobs in a child process of its own); "
+                      "ignored with --runner")
   parser.add_argument("--job_timeout", type=float, default=600.0, help="seconds before a hung job is retried")
   parser.add_argument("--retries", type=int, default=2, help="retries of a failed or hung job")
   parser.add_argument("--jobs_per_process", type=kb.worker.flags.positive_int, default=50,
                       help="jobs a worker child process runs before it is replaced (keeps memory flat)")
   parser.epilog = ("Any other flag is a Beam pipeline option, e.g. --runner DaskRunner --dask_client_address "
                    "HOST:PORT, or --runner DataflowRunner --project P --region R --temp_location gs://B/tmp "
-                   "--sdk_container_image IMAGE (see README).")
+                   "--sdk_container_image IMAGE (see README); --dry_run builds the pipeline (for Dataflow, the whole "
+                   "job request) and runs or submits nothing.")
   flags, beam_args = parser.parse_known_args()
   if beam_args:
     from beam_jobs import options  # pylint: disable=import-outside-toplevel

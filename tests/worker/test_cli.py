@@ -178,3 +178,21 @@ def test_setup_without_seed_draws_and_records_one(tmp_path):
     assert isinstance(session.current().seed, int)
   finally:
     session.abort()
+
+
+def test_a_drawn_seed_replays_to_the_same_image_and_any_drawn_seed_is_accepted(tmp_path, cli_env, repo_root):
+  """Without --seed a seed in [0, 2**32) is drawn and recorded; passing it back as --seed gives the same bytes
+  (helloworld used to render with Cycles seed 0 when none was given, and to fail for seeds >= 2**31)."""
+  drawn = tmp_path / "drawn"
+  result = run(["render", f"{repo_root}/scenes/helloworld.py", "--out", str(drawn), *TINY], cli_env, tmp_path)
+  assert result.returncode == 0, result.stderr
+  seed = json.loads((drawn / "metadata.json").read_text())["seed"]
+  replay = tmp_path / "replay"
+  result = run(["render", f"{repo_root}/scenes/helloworld.py", "--out", str(replay), "--seed", str(seed), *TINY],
+               cli_env, tmp_path)
+  assert result.returncode == 0, result.stderr
+  assert (drawn / "rgba_00000.png").read_bytes() == (replay / "rgba_00000.png").read_bytes()
+  large = tmp_path / "large"
+  result = run(["render", f"{repo_root}/scenes/helloworld.py", "--out", str(large), "--seed", str(2**32 - 1), *TINY],
+               cli_env, tmp_path)
+  assert result.returncode == 0, result.stderr
