@@ -91,14 +91,7 @@ class ShardedSplit:
     return len(self.keys)
 
   def index(self, key: str) -> int:
-    return self._indices()[key]
-
-  def _indices(self) -> dict[str, int]:
-    cached = self.__dict__.get("_index_of")
-    if cached is None:
-      cached = {key: i for i, key in enumerate(self.keys)}
-      object.__setattr__(self, "_index_of", cached)
-    return cached
+    return self.keys.index(key)
 
   def shard_name(self, index: int, file_format: str) -> str:
     """TFDS's default file name: `{DATASET}-{SPLIT}.{FILEFORMAT}-{SHARD_X_OF_Y}`."""
@@ -180,9 +173,6 @@ class ShardedSplit:
         raise RuntimeError(f"shard marker {path} belongs to job {marker.get('key')!r}, not {key!r}")
       out.append(marker)
     return out
-
-  def all_stats(self) -> list[dict[str, Any]]:
-    return self.markers()
 
   def remove_markers(self) -> None:
     """Delete the marker folder (after the dataset is published)."""

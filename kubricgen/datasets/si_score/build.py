@@ -1,12 +1,14 @@
-"""Build SI-Score configs into a TFDS data_dir: stage, write, add array_record, publish atomically, preview.
+"""Build SI-Score configs into a TFDS data_dir (local or gs://) and publish each atomically.
 
-Each config is written into a private staging folder beside the data_dir's `si_score/` folder, converted so both
-`tfds.load` (tfrecord) and `tfds.data_source` (array_record) can read it, and only then renamed into place. A crash
-at any point leaves the published dataset untouched; re-running redoes only what is missing (finished Beam jobs and
-cut-outs are cached). A config that already exists is skipped when its recorded build settings
-(`kubricgen_build.json`: the generator's identity) equal this build's, and refused with one line naming the first
-difference otherwise, unless `overwrite`. A data_dir on gs:// is built
-locally and uploaded with dataset_info.json last, so TFDS never sees a partial copy there either.
+Beam builds (the default): every job runs on a worker, which writes the job's shard (tfrecord and array_record)
+into a staging folder beside the data_dir's `si_score/` folder, or on gs:// straight under the final version prefix;
+the driver assembles dataset_info.json from the shards' markers and publishes (a folder swap; on gs://,
+dataset_info.json uploaded last). In-process builds (`beam_args=None`) write through TFDS's own writer into a
+private staging folder, add the array_record copy and publish the same way (a gs:// data_dir is built locally and
+uploaded). A crash at any point leaves the published dataset untouched; re-running redoes only what is missing
+(committed shards and cut-outs are kept). A config that already exists is skipped when its recorded build settings
+(`kubricgen_build.json`: the generator's identity and the writer) equal this build's, and refused with one line
+naming the first difference otherwise, unless `overwrite`.
 """
 from __future__ import annotations
 
@@ -183,13 +185,12 @@ def _staging_name(config: str, generator: Generator) -> str:
   return f".{NAME}-{config}-staging-{hashlib.sha256(fingerprint.encode()).hexdigest()[:16]}"
 
 
-def _write_dataset_info(builder: Builder, sink, split: str, directory: str) -> int:
+def _write_dataset_info(builder: Builder, markers: list[dict], split: str, directory: str) -> int:
   """Write dataset_info.json, features.json and the label/metadata files into local `directory` from the shards'
   markers (shard lengths and bytes): the only per-shard work the driver does. Returns the example count."""
   import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
   from etils import epath  # pylint: disable=import-outside-toplevel
   from tensorflow_datasets.core import naming  # pylint: disable=import-outside-toplevel
-  markers = sink.markers()
   template = naming.ShardedFileTemplate(data_dir=epath.Path(directory), template=naming.DEFAULT_FILENAME_TEMPLATE,
                                         dataset_name=NAME, split=split, filetype_suffix="tfrecord")
   split_info = tfds.core.SplitInfo(name=split, shard_lengths=[m["examples"] for m in markers],
@@ -201,14 +202,30 @@ def _write_dataset_info(builder: Builder, sink, split: str, directory: str) -> i
   return sum(m["examples"] for m in markers)
 
 
-def _summary(sink, jobs, done_before: set[str], seconds: float, beam_args) -> dict:
+def _summary(markers: list[dict], jobs, done_before: set[str], seconds: float, beam_args) -> dict:
   from beam_jobs import options, summary as job_summary  # pylint: disable=import-outside-toplevel
   records = []
-  for job, marker in zip(jobs, sink.markers()):
+  for job, marker in zip(jobs, markers):
     if job.key in done_before:  # written by an earlier, interrupted run: this run took it as it was
       marker = {**marker, "cached": True, "seconds": 0.0, "attempts": 0, "worker": None}
     records.append(marker)
   return job_summary.job_summary(records, seconds, options.runner_name(beam_args))
+
+
+def _run_into(sink, builder: Builder, generator: Generator, jobs, split: str, metadata_dir: str, identity,
+              beam_args, executor_settings, progress: bool, start: float) -> tuple[int, dict]:
+  """Run the jobs the sink lacks (the workers write their shards), then write the dataset's metadata files and the
+  build record into local `metadata_dir` from the shards' markers, read once. Returns (examples, job summary)."""
+  from beam_jobs.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
+  done_before = sink.finished()
+  run_jobs(jobs, generator.serialized_examples, sink, beam_args, executor_settings,
+           f"{NAME}/{builder.builder_config.name}", progress)
+  markers = sink.markers()
+  examples = _write_dataset_info(builder, markers, split, metadata_dir)
+  _write_build_record(metadata_dir, identity)
+  summary = _summary(markers, jobs, done_before, time.perf_counter() - start, beam_args)
+  summary["examples_published"] = examples
+  return examples, summary
 
 
 def _build_in_workers(config: str, generator: Generator, data_dir: str, overwrite: bool, progress: bool,
@@ -218,18 +235,17 @@ def _build_in_workers(config: str, generator: Generator, data_dir: str, overwrit
   dataset_info.json from the shards' markers and publishes (locally a folder swap; on gs://, dataset_info.json is
   uploaded last and only if absent). A rerun resumes from the committed shards of the same settings."""
   from beam_jobs import probe  # pylint: disable=import-outside-toplevel
-  from beam_jobs.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
   from beam_jobs.shards import ShardedSplit  # pylint: disable=import-outside-toplevel
   version = str(Builder.VERSION)
   split = specs.SPLIT_OF_SUBSET[config]
-  if not data_dir.startswith("gs://"):
+  remote = data_dir.startswith("gs://")
+  if not remote:
     os.makedirs(data_dir, exist_ok=True)
   shared = {"--data_dir": data_dir}
   if getattr(generator, "cache_dir", None):
     shared["--cache_dir"] = generator.cache_dir
   probe.check_shared(shared, beam_args)  # on a cluster: refuse paths the workers cannot see, before any work
   staging_name = _staging_name(config, generator)
-  remote = data_dir.startswith("gs://")
   start = time.perf_counter()
   metadata_scratch = tempfile.mkdtemp(prefix=f"kubricgen-{NAME}-{config}-info-")
   try:
@@ -249,15 +265,10 @@ def _build_in_workers(config: str, generator: Generator, data_dir: str, overwrit
       staging = os.path.join(data_dir, staging_name)
       staged = os.path.join(staging, NAME, config, version)
       sink = ShardedSplit(staged, os.path.join(staging, "shards"), f"{NAME}-{split}", keys).prepare()
-      done_before = sink.finished()
-      run_jobs(jobs, generator.serialized_examples, sink, beam_args, executor_settings, f"{NAME}/{config}",
-               progress)
-      examples = _write_dataset_info(builder, sink, split, staged)
-      summary = _summary(sink, jobs, done_before, time.perf_counter() - start, beam_args)
-      _write_build_record(staged, identity)
+      examples, summary = _run_into(sink, builder, generator, jobs, split, staged, identity, beam_args,
+                                    executor_settings, progress, start)
       _publish(staged, final)
       shutil.rmtree(staging, ignore_errors=True)
-      summary["examples_published"] = examples
       with open(os.path.join(data_dir, NAME, config, f"job_summary-{version}.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2)
     return BuiltConfig(config, final, examples, time.perf_counter() - start, summary=summary)
@@ -294,18 +305,14 @@ def _build_in_workers_gcs(config, generator, data_dir, overwrite, progress, beam
     # settings (a published one has dataset_info.json); nobody reads it, and it must not mix into this one.
     storage.delete_prefix(final + "/")
   sink = ShardedSplit(final, markers, f"{NAME}-{split}", keys).prepare()
-  done_before = sink.finished()
-  run_jobs(jobs, generator.serialized_examples, sink, beam_args, executor_settings, f"{NAME}/{config}", progress)
   local = os.path.join(metadata_scratch, "info")
   os.makedirs(local)
-  examples = _write_dataset_info(builder, sink, split, local)
-  summary = _summary(sink, jobs, done_before, time.perf_counter() - start, beam_args)
-  _write_build_record(local, identity)
+  examples, summary = _run_into(sink, builder, generator, jobs, split, local, identity, beam_args, executor_settings,
+                                progress, start)
   names = sorted(os.listdir(local))
   for name in [n for n in names if n != "dataset_info.json"] + ["dataset_info.json"]:  # the marker TFDS reads: last
     storage.upload_file(os.path.join(local, name), f"{final}/{name}", if_absent=True)
   sink.remove_markers()
-  summary["examples_published"] = examples
   summary_file = os.path.join(metadata_scratch, "job_summary.json")
   with open(summary_file, "w", encoding="utf-8") as handle:
     json.dump(summary, handle, indent=2)
