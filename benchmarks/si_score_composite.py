@@ -728,9 +728,41 @@ def main(argv=None) -> dict:
           f"{'met' if best >= MILESTONE_IMAGES_PER_S else 'NOT met'} ({best:,.0f} img/s, 541,548 images in "
           f"~{541548 / best / 60:.0f} min at this rate); target: the original's ~{REFERENCE_IMAGES_PER_S:,} img/s "
           f"(reference) and si-score measured here ({location[mode]['siscore']['images_per_s_median']:,.0f} img/s)")
-  print(f"\nJSON: {args.out}")
+  picture = plot(results, os.path.splitext(args.out)[0] + ".png")
+  print(f"\nJSON: {args.out}\npicture: {picture}")
   return results
 
 
-if __name__ == "__main__":
+def plot(results: dict, path: str) -> str:
+  """Bar chart of ours / si-score img/s per subset and mode (one bar per variant of ours), the 1.0 line marking
+  si-score's rate. `python benchmarks/si_score_composite.py --replot JSON` redraws it from a saved run."""
+  import matplotlib  # pylint: disable=import-outside-toplevel
+  matplotlib.use("Agg")
+  from matplotlib import pyplot  # pylint: disable=import-outside-toplevel
+  variants = results["variants"]
+  rows = [(f"{subset}\n{MODE_NAMES[mode]}", row) for subset, by_mode in results["subsets"].items()
+          for mode, row in by_mode.items()]
+  figure, axes = pyplot.subplots(figsize=(1.6 + 1.5 * len(rows), 3.6))
+  width = 0.8 / len(variants)
+  for i, variant in enumerate(variants):
+    ratios = [row[variant]["ratio_median"] for _, row in rows]
+    bars = axes.bar([k + (i - (len(variants) - 1) / 2) * width for k in range(len(rows))], ratios, width,
+                    label=variant_name(variant))
+    axes.bar_label(bars, fmt="%.2f", fontsize=8)
+  axes.axhline(1.0, color="black", linewidth=1, linestyle="--", label="si-score's own generator")
+  axes.set_xticks(range(len(rows)), [label for label, _ in rows], fontsize=8)
+  axes.set_ylabel("images/s, ours / si-score")
+  axes.set_title(f"SI-Score composite vs si-score's generator, {results['resolution']} px, medians of "
+                 f"{results['rounds']} interleaved rounds", fontsize=9)
+  axes.legend(fontsize=8, loc="upper left")
+  figure.tight_layout()
+  figure.savefig(path, dpi=110)
+  pyplot.close(figure)
+  return path
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--replot"]:
+  with open(sys.argv[2], encoding="utf-8") as saved:
+    print(plot(json.load(saved), os.path.splitext(sys.argv[2])[0] + ".png"))
+elif __name__ == "__main__":
   main()
