@@ -61,8 +61,23 @@ def test_corrupt_checkpoint_is_refused_and_kept(capsys, short_run, tiny_data_dir
   damaged = (short_run / "last.pt").read_bytes()[:5000]
   (short_run / "last.pt").write_bytes(damaged)
   got, errors = train(capsys, short_run, tiny_data_dir, "--config.total_steps=3", "--config.eval.dataset=")
-  assert got == 1 and "last.pt is corrupt or not plain data" in errors[0], errors
+  assert got == 1 and "last.pt is damaged" in errors[0], errors
   assert (short_run / "last.pt").read_bytes() == damaged
+
+
+def test_a_byte_flipped_anywhere_in_a_checkpoint_is_caught_by_name(short_run, tmp_path):
+  """torch's zip container does not check itself (a flipped byte in the weights loads silently): the stored sha256
+  does, wherever the byte is (header, pickle, tensor data, zip directory)."""
+  from kubricgen_robustness.train.checkpoint import CheckpointError, load
+  intact = (short_run / "last.pt").read_bytes()
+  for where in (0.0, 0.001, 0.3, 0.5, 0.9, 0.999, 1.0):  # local header, pickle, tensor data, zip directory, digest
+    data = bytearray(intact)
+    data[int(where * (len(data) - 1))] ^= 0x01
+    damaged = tmp_path / "flipped.pt"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=r"flipped.pt is damaged"):
+      load(str(damaged))
+  assert load(str(short_run / "last.pt"))["step"] >= 1  # the intact file loads
 
 
 class RunsCode:
@@ -76,9 +91,12 @@ class RunsCode:
 def test_checkpoint_crafted_to_run_code_is_refused_not_run(capsys, tiny_data_dir, tmp_path):
   workdir, marker = tmp_path / "run", tmp_path / "ran"
   workdir.mkdir()
+  import io
   import torch
-  torch.save({"format": "kubricgen-train-checkpoint", "version": 1, "payload": RunsCode(str(marker))},
-             workdir / "last.pt")
+  from kubricgen_robustness.train import checkpoint
+  buffer = io.BytesIO()  # with a valid sha256: the digest only proves the bytes are unchanged, not that they are safe
+  torch.save({"format": checkpoint.FORMAT, "version": checkpoint.VERSION, "payload": RunsCode(str(marker))}, buffer)
+  (workdir / "last.pt").write_bytes(checkpoint.with_digest(buffer.getvalue()))
   got, errors = train(capsys, workdir, tiny_data_dir, "--config.total_steps=3", "--config.eval.dataset=")
   assert got == 1 and "corrupt or not plain data" in errors[0]
   assert not marker.exists()
