@@ -8,6 +8,12 @@ marker folder outside the dataset. The marker is written last, so it is the comm
 whole, and a rerun after a crash or kill -9 writes only the shards without one. Nothing here knows what a record
 holds: records are opaque bytes (serialized tf.train.Examples for TFDS).
 
+Committed shards are checked before they are reused: the marker records every file's size and sha256, and a rerun
+(`has`) re-reads the shard's files and compares. A shard whose marker does not parse, names another job, or whose
+files are missing or differ by one byte is logged, discarded (marker first, then files) and written again, so a
+damaged staging folder heals to the bytes a clean build writes. The driver checks the sizes again before it
+publishes (`markers`).
+
 Each file appears whole or not at all: locally written to a temporary name and renamed; on gs:// uploaded from a
 local temporary file with `ifGenerationMatch=0`, so an existing object is never replaced (a retried worker that
 uploads the same bytes again is accepted by md5). The driver then reads only the N markers to assemble
@@ -20,13 +26,17 @@ File formats: TFRecord through TensorFlow's writer (`tf.io.TFRecordWriter`: reco
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import logging
 import os
 import shutil
 import socket
 import tempfile
 import uuid
 from typing import Any, Sequence
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("tfrecord", "array_record")
 ARRAY_RECORD_OPTIONS = "group_size:1,uncompressed"
@@ -61,6 +71,24 @@ def write_array_record(path: str, records: Sequence[bytes]) -> None:
 
 
 WRITERS = {"tfrecord": write_tfrecord, "array_record": write_array_record}
+
+
+def file_digest(path: str) -> dict[str, Any]:
+  """{"bytes": size, "sha256": hex digest} of a local file, read in 1 MiB blocks."""
+  digest, size = hashlib.sha256(), 0
+  with open(path, "rb") as handle:
+    for block in iter(lambda: handle.read(1 << 20), b""):
+      digest.update(block)
+      size += len(block)
+  return {"bytes": size, "sha256": digest.hexdigest()}
+
+
+def bytes_digest(data: bytes) -> dict[str, Any]:
+  return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+class DamagedShard(RuntimeError):
+  """A committed shard whose marker or files do not match; one line naming the file and what was expected."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,31 +137,99 @@ class ShardedSplit:
     return self
 
   def has(self, key: str) -> bool:
-    marker = self._marker(self.index(key))
-    return _storage().exists(marker) if _is_gcs(marker) else os.path.isfile(marker)
+    """Whether job `key`'s shard is committed and intact. A damaged one (see the module docstring) is logged and
+    discarded, and this returns False so the job runs again."""
+    index = self.index(key)
+    try:
+      marker = self._read_marker(index)
+      if marker is None:
+        return False
+      self._check_files(index, marker, content=True)
+      return True
+    except DamagedShard as damage:
+      log.warning("%s; discarding shard %d and writing it again", damage, index)
+      self._discard(index)
+      return False
+
+  def _read_marker(self, index: int) -> dict[str, Any] | None:
+    """The parsed marker of shard `index`; None if there is none; DamagedShard if it does not parse or does not
+    belong to this shard's job."""
+    path = self._marker(index)
+    if _is_gcs(path):
+      if not _storage().exists(path):
+        return None
+      data = _storage().read_bytes(path)
+    else:
+      if not os.path.isfile(path):
+        return None
+      with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+      marker = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+      raise DamagedShard(f"shard marker {path} does not parse as JSON") from None
+    if not isinstance(marker, dict) or marker.get("key") != self.keys[index] or \
+        not isinstance(marker.get("files"), dict):
+      raise DamagedShard(f"shard marker {path} does not describe job {self.keys[index]!r} (key and files expected)")
+    return marker
+
+  def _check_files(self, index: int, marker: dict[str, Any], content: bool) -> None:
+    """DamagedShard unless every format's file exists with the marker's size (and, if `content`, sha256)."""
+    for file_format in self.formats:
+      name = self.shard_name(index, file_format)
+      path = _join(self.version_dir, name)
+      expected = marker["files"].get(name)
+      if not isinstance(expected, dict):
+        raise DamagedShard(f"shard marker {self._marker(index)} lists no {name}")
+      if _is_gcs(path):
+        if not _storage().exists(path):
+          raise DamagedShard(f"{path}: missing; its marker says it was written")
+        found = bytes_digest(_storage().read_bytes(path)) if content else expected
+      elif not os.path.isfile(path):
+        raise DamagedShard(f"{path}: missing; its marker says it was written")
+      else:
+        found = file_digest(path) if content else {**expected, "bytes": os.path.getsize(path)}
+      if found["bytes"] != expected.get("bytes"):
+        raise DamagedShard(f"{path}: {found['bytes']} bytes, its marker says {expected.get('bytes')}")
+      if found["sha256"] != expected.get("sha256"):
+        raise DamagedShard(f"{path}: sha256 {found['sha256'][:16]}…, its marker says "
+                           f"{str(expected.get('sha256'))[:16]}…")
+
+  def _discard(self, index: int) -> None:
+    """Remove shard `index`'s marker (first: the shard is then uncommitted) and its files."""
+    paths = [self._marker(index)] + [_join(self.version_dir, self.shard_name(index, f)) for f in self.formats]
+    for path in paths:
+      if _is_gcs(path):
+        if _storage().exists(path):
+          _storage().delete(path)
+      elif os.path.lexists(path):
+        os.unlink(path)
 
   def save(self, key: str, records: Sequence[bytes], stats: dict[str, Any]) -> None:
     """Write job `key`'s records as its shard in every format, then its marker (the commit)."""
     index = self.index(key)
     records = list(records)
+    files = {}
     with tempfile.TemporaryDirectory(prefix="kubricgen-shard-") as scratch:
       for file_format in self.formats:
         name = self.shard_name(index, file_format)
         if _is_gcs(self.version_dir):
           local = os.path.join(scratch, name)
           WRITERS[file_format](local, records)
+          files[name] = file_digest(local)
           _storage().upload_file(local, _join(self.version_dir, name), if_absent=True)
         else:
           final = os.path.join(self.version_dir, name)
           temporary = os.path.join(self.version_dir, f".{name}.{uuid.uuid4().hex[:8]}.tmp")
           try:
             WRITERS[file_format](temporary, records)
+            files[name] = file_digest(temporary)
             os.replace(temporary, final)
           finally:
             if os.path.exists(temporary):
               os.unlink(temporary)
       marker = {"key": key, "shard": index, "examples": len(records), "num_bytes": sum(len(r) for r in records),
-                "writer": f"{socket.gethostname()}:{os.getpid()}", **stats}
+                "files": files, "writer": f"{socket.gethostname()}:{os.getpid()}", **stats}
       self._write_marker(index, json.dumps(marker, sort_keys=True).encode(), scratch)
 
   def _write_marker(self, index: int, data: bytes, scratch: str) -> None:
@@ -159,18 +255,19 @@ class ShardedSplit:
     return {self.keys[i] for i in indices if i < len(self.keys)}
 
   def markers(self) -> list[dict[str, Any]]:
-    """Every shard's marker, in shard order; raises if a shard is missing or its marker names another job."""
+    """Every shard's marker, in shard order, for the driver to publish from; each shard's files are checked to
+    exist with the marker's sizes (a stat each, no reading: the workers hashed them).
+
+    Raises:
+      DamagedShard: a shard is missing, its marker does not parse or names another job, or a file's size differs.
+    """
     out = []
-    for index, key in enumerate(self.keys):
-      path = self._marker(index)
-      if _is_gcs(path):
-        data = _storage().read_bytes(path)
-      else:
-        with open(path, "rb") as handle:
-          data = handle.read()
-      marker = json.loads(data)
-      if marker.get("key") != key:
-        raise RuntimeError(f"shard marker {path} belongs to job {marker.get('key')!r}, not {key!r}")
+    for index in range(self.num_shards):
+      marker = self._read_marker(index)
+      if marker is None:
+        raise DamagedShard(f"shard {self.shard_name(index, self.formats[0])} has no marker: its job did not finish")
+      if not _is_gcs(self.version_dir):
+        self._check_files(index, marker, content=False)
       out.append(marker)
     return out
 

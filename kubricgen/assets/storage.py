@@ -155,6 +155,11 @@ class GcsStorage:
     blob = self._blob(url)
     return bool(self._call(url, "stat", lambda: blob.exists(timeout=self.timeout_s, retry=None)))
 
+  def delete(self, url: str) -> None:
+    """Delete one object (StorageError if there is none)."""
+    blob = self._blob(url)
+    self._call(url, "delete", lambda: blob.delete(timeout=self.timeout_s, retry=None))
+
   def delete_prefix(self, prefix_url: str) -> int:
     """Delete every object under a prefix; returns how many."""
     urls = self.list(prefix_url)

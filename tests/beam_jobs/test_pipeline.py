@@ -67,7 +67,7 @@ def test_worker_faults_are_retried_and_change_nothing(reference, tmp_path):
   assert len([p for p in os.listdir(tmp_path) if p.startswith("fault-")]) >= 3  # every kind fired
 
 
-def test_killing_the_driver_then_rerunning_renders_only_what_is_missing(reference, tmp_path):
+def test_killing_the_driver_then_rerunning_renders_only_what_is_missing_or_damaged(reference, tmp_path):
   data, cache = tmp_path / "data", tmp_path / "cache"
   # Slow every job down (each hangs once, for the length of the timeout) so the driver dies mid-run.
   env = environment(KUBRICGEN_FAULTS="hang:/", KUBRICGEN_FAULTS_DIR=str(tmp_path))
@@ -83,9 +83,19 @@ def test_killing_the_driver_then_rerunning_renders_only_what_is_missing(referenc
   done_before = len(results())
   assert 3 <= done_before < 15, done_before
   assert not (data / "si_score").exists()  # nothing published
+  # Damage two committed shards: a byte of one's tfrecord flipped, the other's marker cut short. Both are discarded
+  # and rendered again; the published bytes stay the clean build's.
+  first, second = sorted(results())[:2]
+  shard = json.loads(first.read_text())
+  tfrecord = next(p for p in data.glob(".si_score-location-staging-*/**/*") if p.name in shard["files"] and
+                  ".tfrecord-" in p.name)
+  damaged = bytearray(tfrecord.read_bytes())
+  damaged[len(damaged) // 2] ^= 0x01
+  tfrecord.write_bytes(bytes(damaged))
+  second.write_bytes(second.read_bytes()[:10])
   output = build(data, cache)
-  assert output["summary"]["jobs_from_cache"] == done_before
-  assert output["summary"]["jobs_rendered"] == 15 - done_before
+  assert output["summary"]["jobs_from_cache"] == done_before - 2
+  assert output["summary"]["jobs_rendered"] == 15 - done_before + 2
   assert files_of(output["path"]) == reference[1]
   assert not [p for p in os.listdir(data) if "staging" in p]
 

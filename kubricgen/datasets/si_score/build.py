@@ -202,11 +202,12 @@ def _write_dataset_info(builder: Builder, markers: list[dict], split: str, direc
   return sum(m["examples"] for m in markers)
 
 
-def _summary(markers: list[dict], jobs, done_before: set[str], seconds: float, beam_args) -> dict:
+def _summary(markers: list[dict], run_started: float, seconds: float, beam_args) -> dict:
   from beam_jobs import options, summary as job_summary  # pylint: disable=import-outside-toplevel
   records = []
-  for job, marker in zip(jobs, markers):
-    if job.key in done_before:  # written by an earlier, interrupted run: this run took it as it was
+  for marker in markers:
+    if marker.get("finished", 0.0) < run_started:  # written by an earlier, interrupted run; this run took it as it
+      # was (a damaged one was written again, so its marker is new)
       marker = {**marker, "cached": True, "seconds": 0.0, "attempts": 0, "worker": None}
     records.append(marker)
   return job_summary.job_summary(records, seconds, options.runner_name(beam_args))
@@ -217,13 +218,13 @@ def _run_into(sink, builder: Builder, generator: Generator, jobs, split: str, me
   """Run the jobs the sink lacks (the workers write their shards), then write the dataset's metadata files and the
   build record into local `metadata_dir` from the shards' markers, read once. Returns (examples, job summary)."""
   from beam_jobs.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
-  done_before = sink.finished()
+  run_started = time.time()
   run_jobs(jobs, generator.serialized_examples, sink, beam_args, executor_settings,
            f"{NAME}/{builder.builder_config.name}", progress)
   markers = sink.markers()
   examples = _write_dataset_info(builder, markers, split, metadata_dir)
   _write_build_record(metadata_dir, identity)
-  summary = _summary(markers, jobs, done_before, time.perf_counter() - start, beam_args)
+  summary = _summary(markers, run_started, time.perf_counter() - start, beam_args)
   summary["examples_published"] = examples
   return examples, summary
 
