@@ -5,22 +5,31 @@ The camera is orthographic, looking at the object's centre from (azimuth, elevat
 Its geometry (view size, resolution, canvas box) is kept so full-3D renders can reproduce the same framing.
 Cut-outs are cached by content key in a folder or a gs:// prefix (`cache_dir`) that every worker can reach, so
 each one is rendered once across a cluster and re-running a job renders nothing twice.
+
+Every cache entry is checked before use: the PNG carries the sha256 of its pixels (shape, dtype and bytes) in a text
+chunk, and a reader recomputes it from the decoded pixels. An entry that does not decode, lacks the digest or does
+not match is logged, deleted and rendered again; PNG files hold only pixels, so nothing in a shared cache can run
+code.
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
+import logging
 import os
 
-import imageio.v3 as iio
 import numpy as np
 
 import kubricgen as kb
 
+log = logging.getLogger(__name__)
+
 VIEW_SIZE = 3.6  # metres visible across the cut-out render; > 2 * sqrt(3), so a unit-half-extent object always fits
 CAMERA_DISTANCE = 10.0
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: entries carry the sha256 of their pixels
+DIGEST_KEY = "kubricgen:sha256"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,32 +102,93 @@ def _cache_path(cache_dir: str, key: str) -> str:
   return os.path.join(cache_dir, f"{key}.png")
 
 
+def pixel_digest(rgba: np.ndarray) -> str:
+  """sha256 (hex) of an image's shape, dtype and pixel bytes."""
+  digest = hashlib.sha256(f"{rgba.shape}:{rgba.dtype}:".encode())
+  digest.update(np.ascontiguousarray(rgba).tobytes())
+  return digest.hexdigest()
+
+
+def encode_entry(rgba: np.ndarray) -> bytes:
+  """A cache entry: the RGBA cut-out as PNG with its `pixel_digest` in a tEXt chunk."""
+  from PIL import Image, PngImagePlugin  # pylint: disable=import-outside-toplevel
+  info = PngImagePlugin.PngInfo()
+  info.add_text(DIGEST_KEY, pixel_digest(rgba))
+  buffer = io.BytesIO()
+  Image.fromarray(rgba, "RGBA").save(buffer, format="PNG", pnginfo=info)
+  return buffer.getvalue()
+
+
+class DamagedEntry(ValueError):
+  """A cut-out cache entry that does not decode or whose pixels do not match its digest."""
+
+
+def decode_entry(data: bytes, path: str) -> np.ndarray:
+  """A cache entry's (h, w, 4) uint8 pixels. Raises DamagedEntry (naming `path` and what was expected) if it does not
+  decode as an RGBA PNG, carries no digest, or its pixels do not match the digest."""
+  from PIL import Image  # pylint: disable=import-outside-toplevel
+  try:
+    with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+      image.load()
+      stored = image.text.get(DIGEST_KEY) if hasattr(image, "text") else None
+      rgba = np.asarray(image) if image.mode == "RGBA" else None
+  except Exception as error:  # pylint: disable=broad-except  # PIL raises OSError, SyntaxError, zlib.error, ...
+    raise DamagedEntry(f"cut-out cache entry {path} does not decode as PNG ({type(error).__name__}: "
+                       f"{str(error)[:120]})") from None
+  if rgba is None or stored is None:
+    raise DamagedEntry(f"cut-out cache entry {path} is not an RGBA PNG carrying {DIGEST_KEY}")
+  computed = pixel_digest(rgba)
+  if computed != stored:
+    raise DamagedEntry(f"cut-out cache entry {path}: pixels hash to {computed[:16]}…, stored {stored[:16]}…")
+  return rgba
+
+
 def _cache_read(path: str) -> np.ndarray | None:
+  """The cached cut-out at `path`; None if there is none or it was damaged (then it is logged and deleted)."""
+  from kubricgen.assets.storage import default_storage  # pylint: disable=import-outside-toplevel
   if path.startswith("gs://"):
-    from kubricgen.assets.storage import default_storage  # pylint: disable=import-outside-toplevel
     storage = default_storage()
-    return iio.imread(storage.read_bytes(path), extension=".png") if storage.exists(path) else None
-  return iio.imread(path) if os.path.exists(path) else None
+    if not storage.exists(path):
+      return None
+    data = storage.read_bytes(path)
+  else:
+    if not os.path.exists(path):
+      return None
+    with open(path, "rb") as handle:
+      data = handle.read()
+  try:
+    return decode_entry(data, path)
+  except DamagedEntry as damage:
+    log.warning("%s; deleting it and rendering it again", damage)
+    if path.startswith("gs://"):
+      default_storage().delete(path)
+    else:
+      os.unlink(path)
+    return None
 
 
 def _cache_write(path: str, rgba: np.ndarray) -> np.ndarray:
   """Store a rendered cut-out; returns the cut-out to use: on gs:// the first stored copy wins, so every worker
   composites from the same bytes even if two rendered the same key at once."""
+  data = encode_entry(rgba)
   if path.startswith("gs://"):
     import tempfile  # pylint: disable=import-outside-toplevel
     from kubricgen.assets.errors import StorageError  # pylint: disable=import-outside-toplevel
     from kubricgen.assets.storage import default_storage  # pylint: disable=import-outside-toplevel
     with tempfile.TemporaryDirectory(prefix="kubricgen-cutout-") as scratch:
       local = os.path.join(scratch, "cutout.png")
-      iio.imwrite(local, rgba)
+      with open(local, "wb") as handle:
+        handle.write(data)
       try:
         default_storage().upload_file(local, path, if_absent=True)
       except StorageError:  # another worker stored this key first (other bytes only if Blender is not bit-exact)
-        return _cache_read(path)
+        stored = _cache_read(path)
+        return rgba if stored is None else stored
     return rgba
   os.makedirs(os.path.dirname(path), exist_ok=True)
   temporary = f"{path}.{os.getpid()}.tmp.png"
-  iio.imwrite(temporary, rgba)
+  with open(temporary, "wb") as handle:
+    handle.write(data)
   os.replace(temporary, path)
   return rgba
 

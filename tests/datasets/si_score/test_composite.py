@@ -91,3 +91,58 @@ def test_cutout_cache_key_covers_what_shapes_the_pixels(monkeypatch):
   assert key != cutouts.cache_key(Library("a"), "mug", pose, 64, 32)  # renderer settings
   monkeypatch.setattr(cutouts, "LIGHTS", cutouts.LIGHTS[:1])
   assert key != cutouts.cache_key(Library("a"), "mug", pose, 64, 16)  # lighting
+
+
+def entry_without_digest(rgba):
+  import io
+  from PIL import Image
+  buffer = io.BytesIO()
+  Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
+  return buffer.getvalue()
+
+
+def test_a_damaged_cutout_cache_entry_is_deleted_and_rendered_again(tmp_path, caplog):
+  """Each kind of damage to a cache entry: the next render logs it, renders again and stores a good entry; the
+  pixels are the clean render's. A pickle crafted to run code is just bytes that do not decode."""
+  import logging
+  import pickle
+
+  class RunsCode:
+    def __reduce__(self):
+      return (open, (str(tmp_path / "ran"), "w"))
+
+  library, pose = SmallLibrary(), cutouts.Pose(azimuth=30.0, elevation=10.0)
+  clean = cutouts.render_cutout(library, "cube_test", pose, resolution=48, samples=2, cache_dir=str(tmp_path))
+  (entry,) = [p for p in tmp_path.iterdir() if p.suffix == ".png"]
+  good = entry.read_bytes()
+  assert cutouts.decode_entry(good, str(entry)).shape == (48, 48, 4)
+  wrong_pixels = cutouts.decode_entry(good, str(entry)).copy()
+  wrong_pixels[24, 24, 0] ^= 1
+  damages = {
+      "flipped byte": bytes(b ^ 1 if i == len(good) // 2 else b for i, b in enumerate(good)),
+      "truncated": good[:len(good) // 3],
+      "empty": b"",
+      "no digest": entry_without_digest(cutouts.decode_entry(good, str(entry))),
+      "digest of other pixels": _swap_digest(good, wrong_pixels),
+      "a pickle that would run code": pickle.dumps(RunsCode()),
+  }
+  for name, data in damages.items():
+    entry.write_bytes(data)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="kubricgen.datasets.si_score.cutouts"):
+      again = cutouts.render_cutout(library, "cube_test", pose, resolution=48, samples=2, cache_dir=str(tmp_path))
+    assert "rendering it again" in caplog.text and entry.name in caplog.text, name
+    np.testing.assert_array_equal(again.rgba, clean.rgba, err_msg=name)
+    assert entry.read_bytes() == good, name  # healed: the entry a clean render stores
+  assert not (tmp_path / "ran").exists()
+
+
+def _swap_digest(good, other_pixels):
+  """An entry with `good`'s pixels but the digest of `other_pixels`."""
+  import io
+  from PIL import Image, PngImagePlugin
+  info = PngImagePlugin.PngInfo()
+  info.add_text(cutouts.DIGEST_KEY, cutouts.pixel_digest(other_pixels))
+  buffer = io.BytesIO()
+  Image.open(io.BytesIO(good)).save(buffer, format="PNG", pnginfo=info)
+  return buffer.getvalue()
