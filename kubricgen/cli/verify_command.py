@@ -1,9 +1,10 @@
-"""`kubricgen verify DATASET_DIR`: check a built dataset's counts, unique ids and content hashes."""
+"""`kubricgen verify DATASET_DIR`: read a built dataset record by record in every file format and check every byte
+(kubricgen.datasets.verify)."""
 from __future__ import annotations
 
 import os
 
-HELP = "check a built dataset: counts, unique ids, content hashes"
+HELP = "check a built dataset record by record in every file format: CRCs, counts, content hashes, unique ids"
 
 
 def run(argv: list[str], fail) -> int:
@@ -24,9 +25,11 @@ def run(argv: list[str], fail) -> int:
     return fail(str(error))
   counts = ", ".join(f"{split}: {n}" for split, n in report.splits.items())
   if not report.ok:
-    for problem in report.problems:
-      print(f"  {problem}")
-    return fail(f"{path}: {len(report.problems)} problem(s) ({counts})")
-  print(f"{path}: OK ({counts}; every content hash matches, ids unique)")
+    for problem in report.problems[1:]:
+      print(f"  also: {problem}")
+    more = f" (and {len(report.problems) - 1} more problem(s), above)" if len(report.problems) > 1 else ""
+    return fail(f"{report.problems[0]}{more}")
+  print(f"{path}: OK ({counts}; {report.records} records in {' and '.join(report.formats)}: every record reads, "
+        "every content hash matches, ids unique)")
   return 0
 

@@ -44,7 +44,8 @@ def write_zip(version_dir: str, config: str, out_dir: str) -> ExportResult:
     raise ValueError(f"the stock siscore builder has no {config!r} config; choose from {sorted(STOCK_FOLDERS)}")
   if not os.path.isfile(os.path.join(version_dir, "dataset_info.json")):
     raise FileNotFoundError(f"no built si_score dataset at {version_dir}")
-  builder = tfds.builder_from_directory(version_dir)
+  from kubricgen.datasets.verify import open_builder  # pylint: disable=import-outside-toplevel
+  builder = open_builder(version_dir)
   names = builder.info.features["label"].names
   stock_names = {i: stock_class_name(n) for i, n in enumerate(names)}
   dataset = builder.as_dataset(split="test", decoders={"image": tfds.decode.SkipDecoding(),
