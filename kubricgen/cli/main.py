@@ -90,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
   render = commands.add_parser("render", help="run a scene script (e.g. scenes/movi_a.py) and write its folder",
                                add_help=False)
   render.add_argument("script", help="scene script; its own flags follow (see SCRIPT --help)")
+  render.error = lambda message: (_ for _ in ()).throw(UsageError(  # one line, no usage block
+      sys.stderr.write(f"{PROG} render: error: {message}\n") and 2))
   modules = {name: importlib.import_module(module) for name, module in COMMANDS.items()}
   for name, module in modules.items():
     commands.add_parser(name, help=module.HELP, add_help=False)

@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import os
+import re
 
 import torch
 
@@ -109,7 +110,8 @@ def load(path: str) -> dict:
   try:
     state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
   except Exception as error:  # torch raises UnpicklingError, RuntimeError, EOFError, ... for damaged files
-    reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()  # torch bolds parts of its message for terminals
+    reason = text.splitlines()[0][:200] if text else type(error).__name__
     raise CheckpointError(f"checkpoint {path} is corrupt or not plain data ({type(error).__name__}: {reason})") \
         from None
   if not isinstance(state, dict) or state.get("format") != FORMAT:

@@ -105,15 +105,26 @@ def load_config(name_or_path: str, overrides: list[str] = ()) -> ml_collections.
   """The locked config of a config file with `overrides` ("key.sub=value" strings) applied.
 
   Raises:
-    ConfigError: missing file, no get_config(), unknown key, or a value of the wrong type.
+    ConfigError: missing file, a file that does not run, no get_config() or one that fails, unknown key, or a
+      value of the wrong type.
   """
   path = _module_path(name_or_path)
   spec = importlib.util.spec_from_file_location(f"kubricgen_config_{os.path.basename(path)[:-3]}", path)
   module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
+  try:
+    spec.loader.exec_module(module)
+  except SyntaxError as error:
+    raise ConfigError(f"{path}:{error.lineno}: syntax error: {error.msg}") from None
+  except Exception as error:  # pylint: disable=broad-except  # the config file's own code failed
+    raise ConfigError(f"{path} failed to load: {type(error).__name__}: {error}") from None
   if not hasattr(module, "get_config"):
     raise ConfigError(f"{path} has no get_config()")
-  config = module.get_config()
+  try:
+    config = module.get_config()
+  except Exception as error:  # pylint: disable=broad-except
+    raise ConfigError(f"{path}: get_config() failed: {type(error).__name__}: {error}") from None
+  if not isinstance(config, ml_collections.ConfigDict):
+    raise ConfigError(f"{path}: get_config() returned {type(config).__name__}, not an ml_collections.ConfigDict")
   config.lock()
   for item in overrides:
     apply_override(config, item)
