@@ -91,10 +91,25 @@ def _call(function: Callable, job: Any) -> tuple[Any, int, float]:
   return result, os.getpid(), time.perf_counter() - start
 
 
-def _ready(function: Callable) -> int:
+def _exit_when_orphaned(parent: int, period_s: float = 1.0) -> None:
+  """In a job process: exit once `parent` is gone (its worker was killed, even by SIGKILL, which no handler sees), so
+  no job process outlives the run that started it. Polls getppid(): a child re-parented to init or a subreaper."""
+  import threading  # pylint: disable=import-outside-toplevel
+
+  def watch():
+    while os.getppid() == parent:
+      time.sleep(period_s)
+    os._exit(1)  # pylint: disable=protected-access
+  threading.Thread(target=watch, name="kubricgen-orphan-watch", daemon=True).start()
+
+
+def _ready(function: Callable, parent: int | None = None) -> int:
   """Sent to a new child before its first job: unpickling `function` imports the job's modules there, so a job's
-  timeout counts the job, not the child's start-up (which a busy machine can stretch by seconds)."""
+  timeout counts the job, not the child's start-up (which a busy machine can stretch by seconds). Starts the orphan
+  watch for `parent` (the process that started this one)."""
   del function
+  if parent is not None:
+    _exit_when_orphaned(parent)
   return os.getpid()
 
 
@@ -112,7 +127,7 @@ class JobExecutor:
     context = _FreshContext() if self.fresh_imports else multiprocessing.get_context("spawn")
     pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context)
     try:
-      started = pool.submit(_ready, function)  # starts the process; raises if it cannot be started
+      started = pool.submit(_ready, function, os.getpid())  # starts the process; raises if it cannot be started
     except BaseException:
       pool.shutdown(wait=False, cancel_futures=True)
       raise

@@ -9,9 +9,14 @@ run was interrupted.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
+import os
 import pickle
+import re
 import socket
+import sys
 import threading
 import time
 import zlib
@@ -102,6 +107,69 @@ class DryRun(Exception):
     self.result = result
 
 
+class _DropRunnerErrors(logging.Filter):
+  def filter(self, record: logging.LogRecord) -> bool:
+    return not (record.name.startswith("apache_beam") and record.levelno >= logging.ERROR)
+
+
+class _StderrWithoutTracebacks:
+  """sys.stderr, less the tracebacks Beam's in-process SDK worker prints (`print(traceback.format_exc(),
+  file=sys.stderr)`, one write, then the newline)."""
+
+  def __init__(self, stream):
+    self._stream, self._dropped = stream, False
+
+  def write(self, text: str) -> int:
+    dropped, self._dropped = self._dropped, False
+    if text.startswith("Traceback (most recent call last):"):
+      self._dropped = True
+      return len(text)
+    if dropped and text == "\n":
+      return len(text)
+    return self._stream.write(text)
+
+  def __getattr__(self, name):
+    return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _quiet_runner_errors():
+  """While the pipeline runs, the runner's own reports of a failing bundle (Beam prints its traceback and logs it
+  again before it fails the pipeline: hundreds of lines) are dropped from stderr and the root logger's handlers: the
+  failure reaches the caller as JobsFailed, one line. KUBRICGEN_DEBUG=1 keeps them."""
+  if os.environ.get("KUBRICGEN_DEBUG"):
+    yield
+    return
+  handlers, drop = list(logging.getLogger().handlers), _DropRunnerErrors()
+  for handler in handlers:
+    handler.addFilter(drop)
+  stderr, sys.stderr = sys.stderr, _StderrWithoutTracebacks(sys.stderr)
+  try:
+    yield
+  finally:
+    sys.stderr = stderr
+    for handler in handlers:
+      handler.removeFilter(drop)
+
+
+class JobsFailed(RuntimeError):
+  """The pipeline failed; the message is one line: the runner and the error a worker raised."""
+
+
+_CAUSE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Exhausted|Failed|Interrupt)\b[^:]*:\s*\S")
+
+
+def root_cause(error: BaseException) -> str:
+  """The line that names what went wrong, from an exception whose text may hold a worker's whole traceback (Beam
+  wraps the worker's error as "... Traceback ... Type: message [while running 'Stage']"): its last
+  "Type: message" line, without the stage suffix; else its last line."""
+  lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+  causes = [line for line in lines if _CAUSE.match(line)]
+  line = causes[-1] if causes else (lines[-1] if lines else type(error).__name__)
+  line = re.sub(r"\s*\[while running '[^']*'\]\s*$", "", line)
+  return line if causes else f"{type(error).__name__}: {line}"
+
+
 def run_jobs(jobs: Sequence[Any], make_examples: Callable, cache, beam_args: list[str] | None,
              settings: ExecutorSettings | None = None, description: str = "jobs", progress: bool = True) -> None:
   """Run every job whose result the sink `cache` lacks on the Beam runner named by `beam_args`, then check that
@@ -109,8 +177,11 @@ def run_jobs(jobs: Sequence[Any], make_examples: Callable, cache, beam_args: lis
 
   With Beam's `--dry_run` the graph is built (Dataflow: the job request too, without submitting) and DryRun is
   raised carrying the pipeline result.
+
+  Raises:
+    JobsFailed: the pipeline failed (one line: the runner and the worker's error, e.g. a job that kept failing or a
+      full disk); RuntimeError: it finished without every job's result.
   """
-  import logging  # pylint: disable=import-outside-toplevel
   from apache_beam.options.pipeline_options import TestOptions  # pylint: disable=import-outside-toplevel
   from beam_jobs import options  # pylint: disable=import-outside-toplevel
   logging.getLogger("apache_beam").setLevel(logging.WARNING)  # worker start/stop chatter; progress says enough
@@ -119,8 +190,11 @@ def run_jobs(jobs: Sequence[Any], make_examples: Callable, cache, beam_args: lis
   _ = pipeline | "Jobs" >> RunJobs(jobs, make_examples, cache, settings)
   if pipeline_options.view_as(TestOptions).dry_run:
     raise DryRun(pipeline.run())
-  with ProgressMonitor(cache, jobs, description, enabled=progress):
-    pipeline.run().wait_until_finish()
+  try:
+    with ProgressMonitor(cache, jobs, description, enabled=progress), _quiet_runner_errors():
+      pipeline.run().wait_until_finish()
+  except Exception as error:  # pylint: disable=broad-except  # runners embed the worker's traceback in the text
+    raise JobsFailed(f"the {options.runner_name(beam_args)} pipeline failed: {root_cause(error)}") from error
   finished = cache.finished()
   missing = [job.key for job in jobs if job.key not in finished]
   if missing:

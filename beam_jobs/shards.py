@@ -271,6 +271,18 @@ class ShardedSplit:
       out.append(marker)
     return out
 
+  def remove_temporaries(self) -> int:
+    """Delete temporary files that writers killed mid-write left in a local version folder (`.NAME.HEX.tmp`), so
+    they are never published; call it when no writer of this split runs any more. Returns how many."""
+    if _is_gcs(self.version_dir) or not os.path.isdir(self.version_dir):
+      return 0  # on gs:// a file is uploaded whole from a worker's local scratch folder, never written in place
+    names = [n for n in os.listdir(self.version_dir) if n.startswith(".") and n.endswith(".tmp")]
+    for name in names:
+      os.unlink(os.path.join(self.version_dir, name))
+    if names:
+      log.info("removed %d temporary file(s) left by killed writers in %s", len(names), self.version_dir)
+    return len(names)
+
   def remove_markers(self) -> None:
     """Delete the marker folder (after the dataset is published)."""
     if _is_gcs(self.marker_dir):

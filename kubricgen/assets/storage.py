@@ -156,16 +156,23 @@ class GcsStorage:
     return bool(self._call(url, "stat", lambda: blob.exists(timeout=self.timeout_s, retry=None)))
 
   def delete(self, url: str) -> None:
-    """Delete one object (StorageError if there is none)."""
+    """Delete one object; one that is already gone counts as deleted (a retried delete whose first attempt took
+    effect but lost its answer finds nothing: the result wanted)."""
+    from google.api_core import exceptions  # pylint: disable=import-outside-toplevel
     blob = self._blob(url)
-    self._call(url, "delete", lambda: blob.delete(timeout=self.timeout_s, retry=None))
+
+    def delete():
+      try:
+        blob.delete(timeout=self.timeout_s, retry=None)
+      except exceptions.NotFound:
+        pass
+    self._call(url, "delete", delete)
 
   def delete_prefix(self, prefix_url: str) -> int:
     """Delete every object under a prefix; returns how many."""
     urls = self.list(prefix_url)
     for url in urls:
-      blob = self._blob(url)
-      self._call(url, "delete", lambda b=blob: b.delete(timeout=self.timeout_s, retry=None))
+      self.delete(url)
     return len(urls)
 
   def list(self, prefix_url: str) -> list[str]:

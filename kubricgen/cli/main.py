@@ -10,7 +10,9 @@ import importlib
 import logging
 import os
 import runpy
+import signal
 import sys
+import threading
 import traceback
 
 from kubricgen.worker import session as worker_session
@@ -19,6 +21,25 @@ from kubricgen.worker.flags import UsageError
 PROG = "kubricgen"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ info lines are noise for CLI users
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # TF only reads/writes records here; silences its oneDNN notice
+
+
+class Terminated(KeyboardInterrupt):
+  """SIGTERM, raised in the main thread so that clean-ups run (staging, locks, child processes) as for Ctrl-C."""
+
+
+def _on_sigterm(signum, frame):  # pylint: disable=unused-argument
+  raise Terminated()
+
+
+_stopped = []  # set when the run ends by SIGTERM or Ctrl-C: main() then exits at once (see there)
+
+
+def _interrupted(error: KeyboardInterrupt) -> int:
+  _stopped.append(error)
+  if isinstance(error, Terminated):
+    return fail("terminated by SIGTERM; whatever was not yet published is not: run the same command again to "
+                "resume", 128 + signal.SIGTERM)
+  return fail("interrupted", 130)
 
 
 def fail(message: str, code: int = 1) -> int:
@@ -49,9 +70,9 @@ def run_scene(script: str, argv: list[str]) -> int:
   except SystemExit as error:
     worker_session.abort()
     return error.code if isinstance(error.code, int) else fail(str(error.code))
-  except KeyboardInterrupt:
+  except KeyboardInterrupt as error:
     worker_session.abort()
-    return fail("interrupted", 130)
+    return _interrupted(error)
   except worker_session.OutputError as error:
     worker_session.abort()
     return fail(str(error))
@@ -83,6 +104,25 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+  """The `kubricgen` command; returns its exit status. SIGTERM ends it like Ctrl-C (clean-ups run, one line)."""
+  if threading.current_thread() is not threading.main_thread():
+    return _main(argv)
+  previous = signal.signal(signal.SIGTERM, _on_sigterm)
+  try:
+    status = _main(argv)
+  finally:
+    signal.signal(signal.SIGTERM, previous)
+  if _stopped:
+    # The main thread has unwound (staging, locks, temporary files cleaned), but a runner's worker threads (Beam's
+    # in-process workers) would keep running jobs and hold the interpreter open: end the process now. Job processes
+    # notice their parent is gone and exit too (beam_jobs.executor).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)  # pylint: disable=protected-access
+  return status
+
+
+def _main(argv: list[str] | None) -> int:
   argv = sys.argv[1:] if argv is None else argv
   logging.basicConfig(level=logging.INFO, format=f"{PROG}: %(message)s", stream=sys.stderr)
   parser = argparse.ArgumentParser(prog=PROG, description="Kubric-style synthetic data: scenes, assets, datasets.")
@@ -100,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
       return modules[argv[0]].run(argv[1:], fail)
     except UsageError as error:
       return int(error.code or 2)
+    except KeyboardInterrupt as error:
+      return _interrupted(error)
   parser.error = lambda message: (_ for _ in ()).throw(UsageError(fail(message, 2)))  # one-line errors
   if not argv or argv[0] in ("-h", "--help"):
     parser.print_help()

@@ -222,6 +222,7 @@ def _run_into(sink, builder: Builder, generator: Generator, jobs, split: str, me
   run_jobs(jobs, generator.serialized_examples, sink, beam_args, executor_settings,
            f"{NAME}/{builder.builder_config.name}", progress)
   markers = sink.markers()
+  sink.remove_temporaries()  # the pipeline has ended: no writer is left, only what killed ones left behind
   examples = _write_dataset_info(builder, markers, split, metadata_dir)
   _write_build_record(metadata_dir, identity)
   write_checksums(metadata_dir, {name: f["sha256"] for marker in markers for name, f in marker["files"].items()})
