@@ -435,9 +435,9 @@ CASES = [
     Case("gs-bucket-only", argv("assets", "list", "--source", "gs://bucket.json"),
          "kubricgen: error: gs://bucket.json: names a bucket, not an object"),
     Case("gs-unreachable", argv("assets", "list", "--source", "gs://bucket/m.json"),
-         "kubricgen: error: gs://bucket/m.json: cannot read: storage at http://127.0.0.1:… unreachable after 4 "
-         "attempts (ConnectionError)",
-         env=(("STORAGE_EMULATOR_HOST", "http://127.0.0.1:{port}"),)),
+         "kubricgen: error: gs://bucket/m.json: cannot read: storage at http://127.0.0.1:… unreachable: still "
+         "failing after 1 s of retries (ConnectionError)",
+         env=(("STORAGE_EMULATOR_HOST", "http://127.0.0.1:{port}"), ("KUBRICGEN_GCS_RETRY_S", "1"))),
     # Datasets
     Case("verify-not-a-dataset", argv("verify", "{tmp}"),
          "kubricgen: error: …: no dataset_info.json, not a built TFDS dataset version folder"),

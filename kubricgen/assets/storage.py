@@ -1,9 +1,13 @@
-"""gs:// access for manifests and asset files (google-cloud-storage), with bounded retries and clear errors.
+"""gs:// access for manifests, asset files, dataset shards and caches (google-cloud-storage), with the client
+library's retry policy and clear errors.
 
 `STORAGE_EMULATOR_HOST=http://HOST:PORT` points the client at an emulator (anonymous credentials); otherwise it uses
-the default Google credentials, or anonymous access for public buckets when none are configured. Transient failures
-(connection refused, timeouts, 5xx, 429) are retried `retries` times with exponential backoff and then reported as
-one `StorageError` naming the URL and the endpoint; a missing object fails at once.
+the default Google credentials, or anonymous access for public buckets when none are configured. Every request goes
+with google-cloud-storage's own retry policy (`DEFAULT_RETRY`: connection errors, timeouts, 408, 429 and 5xx, with
+exponential backoff from `backoff_s`), bounded to `retry_s` seconds per call (default 30, or
+$KUBRICGEN_GCS_RETRY_S); a call still failing then is reported as one `StorageError` naming the URL and the
+endpoint. A missing object fails at once. Our calls are idempotent (uploads either carry `ifGenerationMatch=0` or
+rewrite the same bytes; deletes of an object already gone count as done), so every one is retried.
 """
 from __future__ import annotations
 
@@ -11,13 +15,12 @@ import logging
 import os
 import pathlib
 import threading
-import time
 
 from kubricgen.assets import atomic
 from kubricgen.assets.errors import StorageError
 
 log = logging.getLogger(__name__)
-DEFAULT_RETRIES = 3
+DEFAULT_RETRY_S = 30.0
 DEFAULT_BACKOFF_S = 0.25
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -45,9 +48,14 @@ def parent(url: str) -> str:
 class GcsStorage:
   """A small gs:// client: read, download, upload, list; thread-safe; one per endpoint."""
 
-  def __init__(self, retries: int = DEFAULT_RETRIES, backoff_s: float = DEFAULT_BACKOFF_S,
+  def __init__(self, retry_s: float | None = None, backoff_s: float = DEFAULT_BACKOFF_S,
                timeout_s: float = DEFAULT_TIMEOUT_S):
-    self.retries, self.backoff_s, self.timeout_s = retries, backoff_s, timeout_s
+    """retry_s: how long one call may be retried in all (None: $KUBRICGEN_GCS_RETRY_S or DEFAULT_RETRY_S);
+    backoff_s: the first retry's delay (doubling, at most 8 s); timeout_s: one request's timeout."""
+    if retry_s is None:
+      retry_s = float(os.environ.get("KUBRICGEN_GCS_RETRY_S", DEFAULT_RETRY_S))
+    self.retry_s, self.backoff_s, self.timeout_s = retry_s, backoff_s, timeout_s
+    self._retry = None
     self.endpoint = os.environ.get("STORAGE_EMULATOR_HOST") or "https://storage.googleapis.com"
     self._client = None
     self._lock = threading.Lock()
@@ -71,29 +79,34 @@ class GcsStorage:
             self._client = storage.Client.create_anonymous_client()
       return self._client
 
+  @property
+  def retry(self):
+    """google-cloud-storage's DEFAULT_RETRY policy with our first delay and overall bound."""
+    if self._retry is None:
+      from google.cloud.storage.retry import DEFAULT_RETRY  # pylint: disable=import-outside-toplevel
+      self._retry = DEFAULT_RETRY.with_delay(initial=self.backoff_s, maximum=8.0, multiplier=2.0).with_timeout(
+          self.retry_s)
+    return self._retry
+
   def _call(self, url: str, action: str, function):
-    """Run `function()` with bounded retries on transient errors; map failures to StorageError."""
+    """Run `function()` (a client call made with `retry=self.retry`); map its failures to one-line StorageErrors."""
     from google.api_core import exceptions  # pylint: disable=import-outside-toplevel
     import requests  # pylint: disable=import-outside-toplevel
-    transient = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, exceptions.ServerError,
-                 exceptions.TooManyRequests, ConnectionError, TimeoutError)
-    last = None
-    for attempt in range(self.retries + 1):
-      try:
-        return function()
-      except exceptions.NotFound:
-        raise StorageError(f"{url}: not found ({action})") from None
-      except exceptions.Forbidden as error:
-        raise StorageError(f"{url}: access denied ({action}): {error.message}") from None
-      except transient as error:
-        last = error
-        if attempt < self.retries:
-          delay = self.backoff_s * 2 ** attempt
-          log.debug("%s %s failed (%s); retry in %.2f s", action, url, error, delay)
-          time.sleep(delay)
-    reason = type(last).__name__ if last is not None else "unknown error"
-    raise StorageError(f"{url}: cannot {action}: storage at {self.endpoint} unreachable after "
-                       f"{self.retries + 1} attempts ({reason})")
+    transient = (requests.exceptions.RequestException, exceptions.ServerError, exceptions.TooManyRequests,
+                 ConnectionError, TimeoutError)
+    try:
+      return function()
+    except exceptions.NotFound:
+      raise StorageError(f"{url}: not found ({action})") from None
+    except exceptions.Forbidden as error:
+      raise StorageError(f"{url}: access denied ({action}): {error.message}") from None
+    except exceptions.RetryError as error:
+      cause = type(error.cause).__name__ if error.cause is not None else "timeout"
+      raise StorageError(f"{url}: cannot {action}: storage at {self.endpoint} unreachable: still failing after "
+                         f"{self.retry_s:g} s of retries ({cause})") from None
+    except transient as error:  # one the policy does not retry
+      raise StorageError(f"{url}: cannot {action}: storage at {self.endpoint} failed ({type(error).__name__})") \
+          from None
 
   def _blob(self, url: str):
     bucket, name = split_url(url)
@@ -103,7 +116,7 @@ class GcsStorage:
 
   def read_bytes(self, url: str) -> bytes:
     blob = self._blob(url)
-    return self._call(url, "read", lambda: blob.download_as_bytes(timeout=self.timeout_s, retry=None))
+    return self._call(url, "read", lambda: blob.download_as_bytes(timeout=self.timeout_s, retry=self.retry))
 
   def download(self, url: str, path) -> pathlib.Path:
     """Download to `path` atomically (the file appears complete or not at all)."""
@@ -111,7 +124,7 @@ class GcsStorage:
 
   def upload(self, data: bytes, url: str) -> None:
     blob = self._blob(url)
-    self._call(url, "upload", lambda: blob.upload_from_string(data, timeout=self.timeout_s, retry=None))
+    self._call(url, "upload", lambda: blob.upload_from_string(data, timeout=self.timeout_s, retry=self.retry))
 
   def upload_file(self, path, url: str, if_absent: bool = False) -> bool:
     """Upload a local file, streamed from disk (GCS makes the object visible only once it is whole).
@@ -127,7 +140,7 @@ class GcsStorage:
     kwargs = {"if_generation_match": 0} if if_absent else {}
     try:
       self._call(url, "upload", lambda: blob.upload_from_filename(os.fspath(path), timeout=self.timeout_s * 6,
-                                                                  retry=None, **kwargs))
+                                                                  retry=self.retry, **kwargs))
       return True
     except exceptions.PreconditionFailed:
       if self._same_or_refuse(url, path):
@@ -140,7 +153,7 @@ class GcsStorage:
     import hashlib  # pylint: disable=import-outside-toplevel
     blob = self._blob(url)
     existing = self._call(url, "stat", lambda: self.client().bucket(blob.bucket.name).get_blob(
-        blob.name, timeout=self.timeout_s, retry=None))
+        blob.name, timeout=self.timeout_s, retry=self.retry))
     if existing is None:
       return False
     digest = hashlib.md5()
@@ -153,7 +166,7 @@ class GcsStorage:
 
   def exists(self, url: str) -> bool:
     blob = self._blob(url)
-    return bool(self._call(url, "stat", lambda: blob.exists(timeout=self.timeout_s, retry=None)))
+    return bool(self._call(url, "stat", lambda: blob.exists(timeout=self.timeout_s, retry=self.retry)))
 
   def delete(self, url: str) -> None:
     """Delete one object; one that is already gone counts as deleted (a retried delete whose first attempt took
@@ -163,7 +176,7 @@ class GcsStorage:
 
     def delete():
       try:
-        blob.delete(timeout=self.timeout_s, retry=None)
+        blob.delete(timeout=self.timeout_s, retry=self.retry)
       except exceptions.NotFound:
         pass
     self._call(url, "delete", delete)
@@ -181,7 +194,7 @@ class GcsStorage:
     prefix = prefix.rstrip("/") + "/" if prefix else ""
     client = self.client()
     names = self._call(prefix_url, "list", lambda: [b.name for b in client.list_blobs(
-        bucket, prefix=prefix, timeout=self.timeout_s, retry=None)])
+        bucket, prefix=prefix, timeout=self.timeout_s, retry=self.retry)])
     return [f"gs://{bucket}/{name}" for name in sorted(names)]
 
   def list_hashes(self, prefix_url: str) -> dict[str, str]:
@@ -192,13 +205,13 @@ class GcsStorage:
     client = self.client()
     blobs = self._call(prefix_url, "list", lambda: [(b.name, b.md5_hash or f"crc32c:{b.crc32c}") for b in
                                                     client.list_blobs(bucket, prefix=prefix, timeout=self.timeout_s,
-                                                                      retry=None)])
+                                                                      retry=self.retry)])
     return {f"gs://{bucket}/{name}": digest for name, digest in sorted(blobs)}
 
   def create_bucket(self, name: str) -> None:
     client = self.client()
     self._call(f"gs://{name}", "create bucket", lambda: client.create_bucket(name, timeout=self.timeout_s,
-                                                                             retry=None))
+                                                                             retry=self.retry))
 
 
 _default: GcsStorage | None = None

@@ -64,6 +64,6 @@ def test_an_unreachable_bucket_fails_clearly(tmp_path):
   os.environ["STORAGE_EMULATOR_HOST"] = "http://127.0.0.1:9"  # nothing listens on the discard port
   try:
     with pytest.raises(StorageError, match="unreachable"):
-      gcs.download_dataset("gs://nowhere/tfds/x/1.0.0", str(tmp_path / "x"), GcsStorage(retries=1, backoff_s=0.01))
+      gcs.download_dataset("gs://nowhere/tfds/x/1.0.0", str(tmp_path / "x"), GcsStorage(retry_s=0.5, backoff_s=0.01))
   finally:
     del os.environ["STORAGE_EMULATOR_HOST"]
