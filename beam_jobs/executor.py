@@ -46,6 +46,11 @@ class ExecutorSettings:
   jobs_per_process: int = 50
   in_process: bool = False  # run jobs in the calling process (no isolation; for debugging, with one worker)
 
+  def __post_init__(self):
+    if not self.timeout_s > 0 or self.retries < 0 or self.jobs_per_process < 1:
+      raise ValueError(f"executor settings need timeout_s > 0, retries >= 0 and jobs_per_process >= 1, got "
+                       f"{self.timeout_s:g}, {self.retries} and {self.jobs_per_process}")
+
 
 _FRESH = "kubricgen-job-fresh-"  # name prefix of job processes started with fresh_imports
 

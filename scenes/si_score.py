@@ -83,6 +83,10 @@ def parse_flags():
     parser.error(f"argument --instances_per_class: expected a number or 'all', got {flags.instances_per_class!r}")
   if flags.train_examples < 0:
     parser.error(f"argument --train_examples: must be >= 0, got {flags.train_examples}")
+  if flags.retries < 0:
+    parser.error(f"argument --retries: must be >= 0, got {flags.retries}")
+  if not flags.job_timeout > 0:
+    parser.error(f"argument --job_timeout: must be > 0 seconds, got {flags.job_timeout:g}")
   return parser, flags, configs, tuple(thresholds)
 
 
