@@ -5,10 +5,16 @@ not needed): with `tfds.data_source` where an array_record copy exists (random a
 a record index over the tfrecord shards (the same tf.train.Example records, parsed with TFDS's numpy parser, no
 tf.data: TensorFlow's runtime must not run in a process that forks loader workers). Images stay encoded (JPEG/PNG bytes) until a loader worker decodes them,
 so sources pickle cheaply into DataLoader workers.
+
+Every byte is checked before use where the dataset lists its files' sha256 (`files.sha256`, which kubricgen's
+builds publish): the split's shard files and the metadata are hashed once per process before the first read, and a
+file that differs is refused with one line naming it (record-level CRCs do not catch every changed byte: a byte
+flipped inside an ArrayRecord record is served as it is). Datasets without the list are read as they are.
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import logging
 import os
@@ -57,12 +63,52 @@ class ImageSource:
     return np.asarray([self._records[i][self.label_key] for i in range(len(self))], np.int64)
 
 
+CHECKSUMS = "files.sha256"
+_checked: dict[tuple, None] = {}  # (path, size, mtime) of files already found intact in this process
+
+
+def check_files(version_dir: str, split: str) -> int:
+  """Check the files of `split` (shards of every format, named `*-{split}.*`) and the dataset's JSON metadata
+  against `version_dir/files.sha256` (`sha256sum` format). Returns how many files were hashed (0 without a list).
+
+  Raises:
+    DataError: a listed file is missing or its sha256 differs (one line naming it).
+  """
+  listing = os.path.join(version_dir, CHECKSUMS)
+  if not os.path.isfile(listing):
+    return 0
+  hashed = 0
+  with open(listing, encoding="utf-8", errors="replace") as handle:
+    entries = [line.rstrip("\n").partition("  ")[::2] for line in handle if line.strip()]
+  for digest, name in entries:
+    if not (f"-{split}." in name or name.endswith(".json")):
+      continue
+    path = os.path.join(version_dir, name)
+    try:
+      stat = os.stat(path)
+    except FileNotFoundError:
+      raise DataError(f"{path}: missing; {CHECKSUMS} lists it (run `kubricgen verify {version_dir}`)") from None
+    key = (path, stat.st_size, stat.st_mtime_ns, digest)
+    if key in _checked:
+      continue
+    found = hashlib.sha256()
+    with open(path, "rb") as data:
+      for block in iter(lambda: data.read(1 << 20), b""):
+        found.update(block)
+    hashed += 1
+    if found.hexdigest() != digest:
+      raise DataError(f"{path}: sha256 {found.hexdigest()[:16]}…, {CHECKSUMS} says {digest[:16]}…: the dataset is "
+                      f"damaged (run `kubricgen verify {version_dir}`)")
+    _checked[key] = None
+  return hashed
+
+
 def open_source(name: str, split: str, data_dir: str | None = None, label_key: str = "label") -> ImageSource:
   """Open split `split` of the built TFDS dataset `name` ("dataset/config" or "dataset/config/version") in data_dir.
 
   Raises:
-    DataError: the dataset is not built there, has no such split, has no `image` feature or no ClassLabel
-      `label_key`.
+    DataError: the dataset is not built there, has no such split, a file of the split differs from the dataset's
+      `files.sha256`, it has no `image` feature or no ClassLabel `label_key`.
   """
   import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
   from absl import logging as absl_logging  # pylint: disable=import-outside-toplevel
@@ -79,6 +125,7 @@ def open_source(name: str, split: str, data_dir: str | None = None, label_key: s
   base_split = split.split("[")[0]
   if base_split not in builder.info.splits:
     raise DataError(f"dataset {name!r} has no split {base_split!r} (it has: {', '.join(builder.info.splits)})")
+  check_files(str(builder.data_dir), base_split)
   features = builder.info.features
   if "image" not in features:
     raise DataError(f"dataset {name!r} has no 'image' feature")
