@@ -1,4 +1,5 @@
 """Shared fixtures: small scenes that render in well under a second."""
+import contextlib
 import os
 import sys
 
@@ -49,11 +50,10 @@ def free_port() -> int:
     return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def gcs_emulator():
-  """A real `gcp-storage-emulator` on a free local port (in memory), stopped at the end of the module.
-
-  Sets STORAGE_EMULATOR_HOST for the tests; yields the endpoint URL."""
+@contextlib.contextmanager
+def gcs_emulator_process():
+  """A real `gcp-storage-emulator` (in memory) on a free local port, for tests and benchmarks; yields its endpoint
+  URL and stops it on exit. RuntimeError if it does not start within 20 s."""
   import socket
   import subprocess
   import time
@@ -61,25 +61,34 @@ def gcs_emulator():
   executable = os.path.join(os.path.dirname(sys.executable), "gcp-storage-emulator")
   process = subprocess.Popen([executable, "start", "--host=127.0.0.1", f"--port={port}", "--in-memory"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-  endpoint = f"http://127.0.0.1:{port}"
-  deadline = time.time() + 20
-  while True:
-    try:
-      socket.create_connection(("127.0.0.1", port), 0.2).close()
-      break
-    except OSError:
-      if process.poll() is not None or time.time() > deadline:
-        process.kill()
-        pytest.fail("gcp-storage-emulator did not start")
-      time.sleep(0.05)
-  saved = os.environ.get("STORAGE_EMULATOR_HOST")
-  os.environ["STORAGE_EMULATOR_HOST"] = endpoint
   try:
-    yield endpoint
+    deadline = time.time() + 20
+    while True:
+      try:
+        socket.create_connection(("127.0.0.1", port), 0.2).close()
+        break
+      except OSError:
+        if process.poll() is not None or time.time() > deadline:
+          raise RuntimeError("gcp-storage-emulator did not start") from None
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
   finally:
     process.kill()
     process.wait()
-    if saved is None:
-      os.environ.pop("STORAGE_EMULATOR_HOST", None)
-    else:
-      os.environ["STORAGE_EMULATOR_HOST"] = saved
+
+
+@pytest.fixture(scope="module")
+def gcs_emulator():
+  """A real `gcp-storage-emulator` on a free local port (in memory), stopped at the end of the module.
+
+  Sets STORAGE_EMULATOR_HOST for the tests; yields the endpoint URL."""
+  with gcs_emulator_process() as endpoint:
+    saved = os.environ.get("STORAGE_EMULATOR_HOST")
+    os.environ["STORAGE_EMULATOR_HOST"] = endpoint
+    try:
+      yield endpoint
+    finally:
+      if saved is None:
+        os.environ.pop("STORAGE_EMULATOR_HOST", None)
+      else:
+        os.environ["STORAGE_EMULATOR_HOST"] = saved

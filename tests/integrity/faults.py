@@ -36,6 +36,8 @@ import time
 import uuid
 from typing import Callable
 
+from tests.conftest import gcs_emulator_process  # noqa: F401  (re-exported for benchmarks/fault_injection.py)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG = "location"
 VERSION = "1.0.0"
@@ -693,29 +695,6 @@ def _direct_storage(emulator: str):
       os.environ["STORAGE_EMULATOR_HOST"] = saved
 
 
-@contextlib.contextmanager
-def gcs_emulator_process():
-  """A `gcp-storage-emulator` (in memory) on a free port, for runs outside pytest; yields its endpoint URL."""
-  with contextlib.closing(socket.socket()) as probe:
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-  executable = os.path.join(os.path.dirname(sys.executable), "gcp-storage-emulator")
-  process = subprocess.Popen([executable, "start", "--host=127.0.0.1", f"--port={port}", "--in-memory"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-  try:
-    deadline = time.time() + 20
-    while True:
-      try:
-        socket.create_connection(("127.0.0.1", port), 0.2).close()
-        break
-      except OSError:
-        if process.poll() is not None or time.time() > deadline:
-          raise RuntimeError("gcp-storage-emulator did not start") from None
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-  finally:
-    process.kill()
-    process.wait()
 
 
 def flaky_gcs(reference: Reference, workdir: str, rng: random.Random, log=print, emulator: str = "",
