@@ -154,16 +154,11 @@ class ShardedSplit:
   def _read_marker(self, index: int) -> dict[str, Any] | None:
     """The parsed marker of shard `index`; None if there is none; DamagedShard if it does not parse or does not
     belong to this shard's job."""
+    from kubricgen.assets.storage import read_if_exists  # pylint: disable=import-outside-toplevel
     path = self._marker(index)
-    if _is_gcs(path):
-      if not _storage().exists(path):
-        return None
-      data = _storage().read_bytes(path)
-    else:
-      if not os.path.isfile(path):
-        return None
-      with open(path, "rb") as handle:
-        data = handle.read()
+    data = read_if_exists(path)
+    if data is None:
+      return None
     try:
       marker = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -197,13 +192,9 @@ class ShardedSplit:
 
   def _discard(self, index: int) -> None:
     """Remove shard `index`'s marker (first: the shard is then uncommitted) and its files."""
-    paths = [self._marker(index)] + [_join(self.version_dir, self.shard_name(index, f)) for f in self.formats]
-    for path in paths:
-      if _is_gcs(path):
-        if _storage().exists(path):
-          _storage().delete(path)
-      elif os.path.lexists(path):
-        os.unlink(path)
+    from kubricgen.assets.storage import remove  # pylint: disable=import-outside-toplevel
+    for path in [self._marker(index)] + [_join(self.version_dir, self.shard_name(index, f)) for f in self.formats]:
+      remove(path)
 
   def save(self, key: str, records: Sequence[bytes], stats: dict[str, Any]) -> None:
     """Write job `key`'s records as its shard in every format, then its marker (the commit)."""

@@ -225,3 +225,23 @@ def default_storage() -> GcsStorage:
   if _default is None or endpoint != _default_endpoint:
     _default, _default_endpoint = GcsStorage(), endpoint
   return _default
+
+
+def read_if_exists(path: str) -> bytes | None:
+  """The bytes of a local file or a gs:// object; None if there is none. StorageError if gs:// fails."""
+  if str(path).startswith("gs://"):
+    storage = default_storage()
+    return storage.read_bytes(path) if storage.exists(path) else None
+  try:
+    with open(path, "rb") as handle:
+      return handle.read()
+  except FileNotFoundError:
+    return None
+
+
+def remove(path: str) -> None:
+  """Delete a local file or a gs:// object; one that is already gone counts as deleted."""
+  if str(path).startswith("gs://"):
+    default_storage().delete(path)
+  elif os.path.lexists(path):
+    os.unlink(path)

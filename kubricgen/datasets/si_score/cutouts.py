@@ -145,25 +145,15 @@ def decode_entry(data: bytes, path: str) -> np.ndarray:
 
 def _cache_read(path: str) -> np.ndarray | None:
   """The cached cut-out at `path`; None if there is none or it was damaged (then it is logged and deleted)."""
-  from kubricgen.assets.storage import default_storage  # pylint: disable=import-outside-toplevel
-  if path.startswith("gs://"):
-    storage = default_storage()
-    if not storage.exists(path):
-      return None
-    data = storage.read_bytes(path)
-  else:
-    if not os.path.exists(path):
-      return None
-    with open(path, "rb") as handle:
-      data = handle.read()
+  from kubricgen.assets.storage import read_if_exists, remove  # pylint: disable=import-outside-toplevel
+  data = read_if_exists(path)
+  if data is None:
+    return None
   try:
     return decode_entry(data, path)
   except DamagedEntry as damage:
     log.warning("%s; deleting it and rendering it again", damage)
-    if path.startswith("gs://"):
-      default_storage().delete(path)
-    else:
-      os.unlink(path)
+    remove(path)
     return None
 
 
