@@ -136,7 +136,8 @@ class _StderrWithoutTracebacks:
 def _quiet_runner_errors():
   """While the pipeline runs, the runner's own reports of a failing bundle (Beam prints its traceback and logs it
   again before it fails the pipeline: hundreds of lines) are dropped from stderr and the root logger's handlers: the
-  failure reaches the caller as JobsFailed, one line. KUBRICGEN_DEBUG=1 keeps them."""
+  failure reaches the caller as JobsFailed, one line. After a failure they stay dropped for the rest of the process.
+  KUBRICGEN_DEBUG=1 keeps them."""
   if os.environ.get("KUBRICGEN_DEBUG"):
     yield
     return
@@ -144,12 +145,11 @@ def _quiet_runner_errors():
   for handler in handlers:
     handler.addFilter(drop)
   stderr, sys.stderr = sys.stderr, _StderrWithoutTracebacks(sys.stderr)
-  try:
-    yield
-  finally:
-    sys.stderr = stderr
-    for handler in handlers:
-      handler.removeFilter(drop)
+  yield  # an exception leaves both in place: the runner's other worker threads keep failing their bundles (and
+  # reporting them) until the process ends, after the caller has printed its one line
+  sys.stderr = stderr
+  for handler in handlers:
+    handler.removeFilter(drop)
 
 
 class JobsFailed(RuntimeError):
