@@ -1,7 +1,9 @@
-"""SI-Score with 3D-rendered objects: builds the TFDS dataset `si_score` (configs location, rotation, size, train).
+"""SI-Score with 3D-rendered objects: builds the TFDS dataset `si_score` (configs location, rotation, size, train, and
+viewpoint: a 3D factor of ours).
 
   kubricgen render scenes/si_score.py                      # small but complete: every config, every grid point
-  kubricgen render scenes/si_score.py --paper              # the paper's resolutions, every held-out instance
+  kubricgen render scenes/si_score.py --paper              # the paper's resolutions, every held-out instance, the
+                                                           # full viewpoint grid
   python -c 'import tensorflow_datasets as tfds; print(tfds.load("si_score/location", split="test"))'
 
 Defaults: 224x224 images, composite mode, one held-out instance per class on 2 backgrounds, 2000 training images,
@@ -17,7 +19,7 @@ import kubricgen as kb  # pylint: disable=wrong-import-position
 from kubricgen.worker.flags import OneLineArgumentParser  # pylint: disable=wrong-import-position
 
 log = logging.getLogger("kubricgen")
-ALL_CONFIGS = ("location", "rotation", "size", "train")
+ALL_CONFIGS = ("location", "rotation", "size", "viewpoint", "train")
 
 
 def parse_flags():
@@ -40,8 +42,8 @@ def parse_flags():
   parser.add_argument("--classes", default=None, help="comma-separated class names (default: all)")
   parser.add_argument("--seed", type=kb.worker.flags.seed, default=0)
   parser.add_argument("--samples", type=kb.worker.flags.positive_int, default=16, help="Cycles samples per pixel")
-  parser.add_argument("--paper", action="store_true", help="paper sizes: 500px location, 512px rotation/size, "
-                      "every held-out instance")
+  parser.add_argument("--paper", action="store_true", help="paper sizes: 500px location, 512px rotation/size/"
+                      "viewpoint, every held-out instance, the full viewpoint grid (168 poses instead of 12)")
   parser.add_argument("--overwrite", action="store_true", help="rebuild configs that already exist")
   parser.add_argument("--preview_dir", default="output/si_score", help="where preview_<config>.png go")
   parser.add_argument("--cache_dir", default=None, help="cut-out cache (default: DATA_DIR/.si_score-cache)")
@@ -100,7 +102,8 @@ def main():
     base = dict(mode=flags.mode, test_instances_per_class=instances, seed=flags.seed, samples=flags.samples,
                 backgrounds_per_instance=flags.backgrounds_per_instance, train_examples=flags.train_examples,
                 train_distribution=train_distribution, visibility_thresholds=thresholds,
-                classes=tuple(flags.classes.split(",")) if flags.classes else None)
+                classes=tuple(flags.classes.split(",")) if flags.classes else None,
+                grids="full" if flags.paper else "default")
     per_config = {}
     for config in configs:
       if flags.resolution:

@@ -18,7 +18,8 @@ import numpy as np
 
 from kubricgen_robustness.analyze import stats
 
-CONFIG_FACTORS = {"location": ("x", "y"), "size": ("area",), "rotation": ("rotation",)}
+CONFIG_FACTORS = {"location": ("x", "y"), "size": ("area",), "rotation": ("rotation",),
+                  "viewpoint": ("azimuth", "elevation")}
 NOT_FACTORS = {"index", "image_id", "label", "dataset_label", "imagenet_label", "prediction", "correct", "confidence",
                "top5_correct", "seed", "content_hash", "object_instance", "background", "model", "config",
                "pct_inside_image", "azimuth", "elevation"}

@@ -53,6 +53,10 @@ def _first_difference(published, wanted, path: str = "") -> str | None:
   return None
 
 
+# Settings added after configs were first published, with the value that reproduces those builds.
+SETTINGS_ADDED_LATER = {"grids": "default"}
+
+
 def check_published(final: str, identity: dict | None, name: str, record_text: str | None = None) -> None:
   """Raise PublishedMismatch unless the config published at `final` was built with `identity` (None: any).
   `record_text`: the published BUILD_RECORD's text when it is not a local file (gs://); read from `final` otherwise."""
@@ -66,7 +70,10 @@ def check_published(final: str, identity: dict | None, name: str, record_text: s
   if record_text is None:
     raise PublishedMismatch(f"{name} at {final} has no record of its build settings (built by an older kubricgen); "
                             "pass --overwrite to rebuild it with these settings, or use another --data_dir")
-  difference = _first_difference(json.loads(record_text), json.loads(json.dumps(identity, default=str)))
+  published = json.loads(record_text)
+  if isinstance(published.get("settings"), dict):  # a record from before a setting existed was built at its default
+    published["settings"] = {**SETTINGS_ADDED_LATER, **published["settings"]}
+  difference = _first_difference(published, json.loads(json.dumps(identity, default=str)))
   if difference:
     raise PublishedMismatch(f"{name} at {final} was built with other settings ({difference}); pass --overwrite to "
                             "replace it, or use another --data_dir")

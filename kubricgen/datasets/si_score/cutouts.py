@@ -36,6 +36,10 @@ DIGEST_KEY = "kubricgen:sha256"
 class Pose:
   azimuth: float  # degrees, about world Z, 0 = camera on -Y looking towards +Y
   elevation: float  # degrees above the horizontal
+  # "world": the lights stay where LIGHTS puts them, whatever the pose (SI-Score's configs: each instance has its
+  # own pose). "camera": the lights turn with the camera, so the object is lit the same way relative to the
+  # viewer in every pose, as if the object turned in front of a fixed camera and rig (the viewpoint config).
+  lights: str = "world"
 
 
 @dataclasses.dataclass
@@ -48,7 +52,8 @@ class Cutout:
 
   @property
   def key(self) -> str:
-    return f"{self.instance_id}@{self.pose.azimuth:g},{self.pose.elevation:g}/{self.resolution}"
+    lights = "" if self.pose.lights == "world" else f",{self.pose.lights}-lit"
+    return f"{self.instance_id}@{self.pose.azimuth:g},{self.pose.elevation:g}{lights}/{self.resolution}"
 
 
 def camera_for(pose: Pose, view_size: float = VIEW_SIZE, roll_degrees: float = 0.0) -> kb.OrthographicCamera:
@@ -72,9 +77,29 @@ LIGHTS = (dict(name="key", position=(-3, -4, 6), intensity=3.5, shadow_softness=
 AMBIENT = (0.35, 0.35, 0.35, 1.0)
 
 
-def add_lights(scene: kb.Scene) -> None:
+REFERENCE_ELEVATION = 20.0  # camera-frame lights are LIGHTS as placed for a camera at azimuth 0, this elevation
+
+
+def light_rotation(pose: Pose) -> np.ndarray:
+  """(3, 3) rotation taking the reference camera direction (azimuth 0, REFERENCE_ELEVATION) to `pose`'s: a turn by
+  (REFERENCE_ELEVATION - elevation) about world X, then by azimuth about world Z. Identity for world-frame lights."""
+  if pose.lights == "world":
+    return np.eye(3)
+  if pose.lights != "camera":
+    raise ValueError(f"pose lights must be 'world' or 'camera', got {pose.lights!r}")
+  tilt, turn = np.radians(REFERENCE_ELEVATION - pose.elevation), np.radians(pose.azimuth)
+  about_x = np.array([[1, 0, 0], [0, np.cos(tilt), -np.sin(tilt)], [0, np.sin(tilt), np.cos(tilt)]])
+  about_z = np.array([[np.cos(turn), -np.sin(turn), 0], [np.sin(turn), np.cos(turn), 0], [0, 0, 1]])
+  return about_z @ about_x
+
+
+def add_lights(scene: kb.Scene, pose: Pose | None = None) -> None:
+  """LIGHTS (directional, aimed at the origin) and the ambient grey; turned with the camera for a camera-frame
+  `pose` (see Pose.lights)."""
+  rotation = light_rotation(pose) if pose is not None else np.eye(3)
   for light in LIGHTS:
-    scene += kb.DirectionalLight(look_at=(0, 0, 0), **light)
+    position = rotation @ np.asarray(light["position"], np.float64)
+    scene += kb.DirectionalLight(look_at=(0, 0, 0), **{**light, "position": tuple(position)})
   scene.ambient_illumination = AMBIENT
 
 
@@ -90,7 +115,9 @@ def cache_key(library, instance_id: str, pose: Pose, resolution: int, samples: i
     bpy_version = metadata.version("bpy")
   except metadata.PackageNotFoundError:
     bpy_version = "unknown"
-  parts = [CACHE_VERSION, instance_id, asset, pose.azimuth, pose.elevation, resolution, samples, LIGHTS, AMBIENT,
+  lights = [] if pose.lights == "world" else [pose.lights, REFERENCE_ELEVATION]  # world-lit keys as before
+  parts = [CACHE_VERSION, instance_id, asset, pose.azimuth, pose.elevation, *lights, resolution, samples, LIGHTS,
+           AMBIENT,
            VIEW_SIZE, CAMERA_DISTANCE, dict(engine="cycles", denoising=True, transparent=True, seed=0,
                                             bpy=bpy_version)]
   return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
@@ -206,7 +233,7 @@ def render_cutout(library, instance_id: str, pose: Pose, resolution: int, sample
     obj = library.create(instance_id)
     obj.name = "object"
     scene += obj
-    add_lights(scene)
+    add_lights(scene, pose)
     scene.camera = camera_for(pose)
     renderer = Blender(scene, samples_per_pixel=samples, background_transparency=True, use_denoising=True, seed=0)
     rgba = renderer.render_still(return_layers=("rgba",), progress=False)["rgba"]

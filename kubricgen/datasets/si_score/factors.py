@@ -52,6 +52,41 @@ GRIDS = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class ViewpointGrid:
+  """The `viewpoint` test config (ours: a 3D factor SI-Score's 2D pastes cannot vary): the object's pose as seen by
+  the camera, azimuth x elevation, with everything else held fixed: the object centred (x = y = 0.5), its canvas
+  scaled to `area`, no in-plane rotation. Conventions as `cutouts.Pose`: azimuth in degrees about the world's up
+  axis (0 = camera on -Y looking towards +Y, counter-clockwise seen from above), elevation in degrees above the
+  object's horizontal plane; the camera is orthographic, so the view depends on these two angles only. The lights
+  turn with the camera (`cutouts.Pose.lights = "camera"`), so the object is lit the same way relative to the viewer
+  in every pose: only the object's pose relative to camera and rig changes."""
+  name: str
+  azimuths: tuple[float, ...]
+  elevations: tuple[float, ...]
+  area: float = 0.25
+  visibility_threshold: float = 0.0
+  paper_resolution: int = 512
+
+  def poses(self) -> list[tuple[float, float]]:
+    """(azimuth, elevation) in a fixed order: elevation, then azimuth (azimuth varies fastest)."""
+    return [(a, e) for e in self.elevations for a in self.azimuths]
+
+  def __len__(self) -> int:
+    return len(self.azimuths) * len(self.elevations)
+
+
+# Default: 6 azimuths x 2 elevations, so the main job's 23 test instances need 276 cut-out renders (each a Blender
+# render); `--paper` (Settings.grids="full"): every 15 degrees of azimuth x elevations -15..75 (168 poses).
+VIEWPOINT_GRIDS = {
+    "default": ViewpointGrid("viewpoint", azimuths=tuple(float(a) for a in range(0, 360, 60)),
+                             elevations=(10.0, 50.0)),
+    "full": ViewpointGrid("viewpoint", azimuths=tuple(float(a) for a in range(0, 360, 15)),
+                          elevations=tuple(float(e) for e in range(-15, 76, 15))),
+}
+VIEWPOINT_SUBSETS = ("viewpoint",)
+
+
 def validate(x: float, y: float, area: float, rotation: float) -> None:
   """Raise ValueError naming the factor when a value is outside its domain."""
   for name, value in (("x", x), ("y", y), ("area", area), ("rotation", rotation)):

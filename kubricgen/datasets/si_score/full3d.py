@@ -46,7 +46,7 @@ def render_images(library, cutout: cutouts.Cutout, backgrounds: list[np.ndarray]
   obj = library.create(cutout.instance_id)
   obj.name = "object"
   scene += obj
-  cutouts.add_lights(scene)
+  cutouts.add_lights(scene, cutout.pose)
   camera = cutouts.camera_for(cutout.pose)
   scene.camera = camera
   for frame, (position, quaternion, scale) in enumerate(camera_keyframes(cutout, points, resolution), start=1):

@@ -135,12 +135,31 @@ class Generator:
       cache[background_id] = self.backgrounds.load(background_id, self.settings.resolution)
     return cache[background_id]
 
-  def cutout(self, job: Job) -> cutouts.Cutout:
-    return cutouts.render_cutout(self.library, job.instance_id, job.pose, self.settings.render_resolution,
+  def cutout(self, job: Job, pose=None) -> cutouts.Cutout:
+    """The cut-out of `job`'s instance in `pose` (default: the job's one pose)."""
+    pose = pose or job.pose
+    if pose is None:
+      raise ValueError(f"job {job.key} holds several poses: name the pose")
+    return cutouts.render_cutout(self.library, job.instance_id, pose, self.settings.render_resolution,
                                  self.settings.samples, self.cache_dir)
 
   def examples(self, job: Job) -> Iterator[tuple[str, dict]]:
-    """(key, TFDS example) for every spec of `job` that passes its visibility threshold."""
+    """(key, TFDS example) for every spec of `job` that passes its visibility threshold, in spec order: each pose's
+    cut-out is rendered (or loaded) when its first spec comes."""
+    if job.pose is not None:
+      yield from self._examples_in_pose(job, job.pose, job.specs)
+      return
+    start = 0
+    while start < len(job.specs):
+      pose = job.specs[start].pose
+      end = start
+      while end < len(job.specs) and job.specs[end].pose == pose:
+        end += 1
+      yield from self._examples_in_pose(job, pose, job.specs[start:end])
+      start = end
+
+  def _examples_in_pose(self, job: Job, pose, specs) -> Iterator[tuple[str, dict]]:
+    job = dataclasses.replace(job, pose=pose, specs=tuple(specs))
     cutout = self.cutout(job)
     if self.settings.mode == "full3d":
       from kubricgen.datasets.si_score import full3d  # pylint: disable=import-outside-toplevel

@@ -1,4 +1,5 @@
-"""TFDS builder `si_score`: configs location, rotation, size (split `test`) and train (split `train`).
+"""TFDS builder `si_score`: configs location, rotation, size (SI-Score's), viewpoint (ours: a 3D factor) (split
+`test`) and train (split `train`).
 
 Importing this module registers `si_score` with TFDS. Loading a built dataset needs none of it: TFDS reads
 `tfds.load("si_score/location", data_dir=...)` from the files alone.
@@ -14,7 +15,17 @@ import tensorflow_datasets as tfds
 from kubricgen.datasets.si_score import factors, schema, specs
 from kubricgen.datasets.si_score.generate import Generator
 
-CONFIG_NAMES = ("location", "rotation", "size", "train")
+CONFIG_NAMES = ("location", "rotation", "size", "viewpoint", "train")
+
+
+def _description(name: str) -> str:
+  if name in factors.GRIDS:
+    return f"Test subset varying {name}: grid of {len(factors.GRIDS[name])} factor values."
+  if name == "viewpoint":
+    grids = factors.VIEWPOINT_GRIDS
+    return (f"Test subset varying the object's viewpoint (azimuth x elevation of the camera around it, object "
+            f"centred, no rotation): {len(grids['default'])} poses by default, {len(grids['full'])} with --paper.")
+  return "Training split: random factors on training instances."
 
 
 class SiScoreConfig(tfds.core.BuilderConfig):
@@ -34,12 +45,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
       "1.0.0": "First release: location, rotation and size subsets with the paper's exact grids, a train split on "
                "held-out instances, object masks and every factor per example.",
   }
-  BUILDER_CONFIGS = [
-      SiScoreConfig(name=name, description=(f"Test subset varying {name}: grid of {len(factors.GRIDS[name])} "
-                                            "factor values." if name in factors.GRIDS else
-                                            "Training split: random factors on training instances."))
-      for name in CONFIG_NAMES
-  ]
+  BUILDER_CONFIGS = [SiScoreConfig(name=name, description=_description(name)) for name in CONFIG_NAMES]
 
   def __init__(self, *, generator: Generator | None = None, progress: bool = True, **kwargs):
     """`download_and_prepare()` generates every example in this process and writes it with TFDS's writer. (Beam
@@ -101,12 +107,11 @@ class Builder(tfds.core.GeneratorBasedBuilder):
 
   def _render_cutouts(self, jobs) -> None:
     from tqdm.auto import tqdm  # pylint: disable=import-outside-toplevel
-    needed = sorted({(job.instance_id, job.pose) for job in jobs}, key=lambda item: (item[0], item[1].azimuth))
+    needed = [(job, pose) for job in jobs for pose in job.poses()]
     # In-process builds: each cut-out once, before compositing (Beam builds render them in the workers' jobs).
-    for instance_id, pose in tqdm(needed, desc=f"si_score/{self.builder_config.name}: cut-outs", unit="object",
-                                  disable=not self._progress, leave=False):
-      job = next(j for j in jobs if j.instance_id == instance_id and j.pose == pose)
-      self._generator.cutout(job)
+    for job, pose in tqdm(needed, desc=f"si_score/{self.builder_config.name}: cut-outs", unit="object",
+                          disable=not self._progress, leave=False):
+      self._generator.cutout(job, pose)
 
   def _generate_examples(self, jobs):
     return self._generate_in_process(jobs)

@@ -15,7 +15,10 @@ import numpy as np
 from kubricgen.datasets.si_score import factors
 from kubricgen.datasets.si_score.cutouts import Pose
 
-SPLIT_OF_SUBSET = {"location": "test", "rotation": "test", "size": "test", "train": "train"}
+SPLIT_OF_SUBSET = {"location": "test", "rotation": "test", "size": "test", "viewpoint": "test", "train": "train"}
+# Subsets whose specs vary the object's pose: a job holds one instance in all its poses (one cut-out per pose),
+# so the number of shards stays one per instance instead of one per pose.
+MULTI_POSE_SUBSETS = factors.VIEWPOINT_SUBSETS
 
 
 def derive_seed(*parts) -> int:
@@ -40,12 +43,15 @@ class Settings:
   classes: tuple[str, ...] | None = None  # None = every class of the library
   job_size: int = 4096  # specs per job: one job per (instance, pose) in every paper subset, so a cut-out is
   # rendered by one worker only
+  grids: str = "default"  # the 3D factors' grids (factors.VIEWPOINT_GRIDS): "default" (small) or "full" (--paper)
 
   def __post_init__(self):
     if self.mode not in ("composite", "full3d"):
       raise ValueError(f"SI-Score mode must be 'composite' or 'full3d', got {self.mode!r}")
     if self.resolution < 8:
       raise ValueError(f"SI-Score resolution must be at least 8 pixels, got {self.resolution}")
+    if self.grids not in factors.VIEWPOINT_GRIDS:
+      raise ValueError(f"SI-Score grids must be one of {sorted(factors.VIEWPOINT_GRIDS)}, got {self.grids!r}")
     if self.backgrounds_per_instance < 1:
       raise ValueError(f"backgrounds_per_instance must be >= 1, got {self.backgrounds_per_instance}")
     for subset, threshold in self.visibility_thresholds:
@@ -55,6 +61,10 @@ class Settings:
   @property
   def render_resolution(self) -> int:
     return self.cutout_resolution or 2 * self.resolution
+
+  @property
+  def viewpoint_grid(self) -> factors.ViewpointGrid:
+    return factors.VIEWPOINT_GRIDS[self.grids]
 
   def threshold(self, subset: str) -> float:
     return dict(self.visibility_thresholds).get(subset, factors.GRIDS[subset].visibility_threshold
@@ -80,11 +90,16 @@ class ExampleSpec:
 
 @dataclasses.dataclass(frozen=True)
 class Job:
-  """One worker task: specs of one object instance in one pose."""
+  """One worker task: specs of one object instance in one pose, or (MULTI_POSE_SUBSETS: `pose` None) in each of
+  its specs' poses, consecutive specs sharing a pose."""
   key: str
   instance_id: str
-  pose: Pose
+  pose: Pose | None
   specs: tuple[ExampleSpec, ...]
+
+  def poses(self) -> list[Pose]:
+    """The poses whose cut-outs the job needs, in spec order."""
+    return list(dict.fromkeys(spec.pose for spec in self.specs))
 
 
 def test_pose(settings: Settings, instance_id: str) -> Pose:
@@ -123,10 +138,38 @@ def test_instances(library, settings: Settings) -> list:
   return chosen
 
 
+def _test_backgrounds(settings: Settings, instance_id: str, background_ids: list[str]) -> list[str]:
+  rng = np.random.RandomState(derive_seed(settings.seed, "backgrounds", instance_id))
+  return [str(b) for b in rng.choice(sorted(background_ids), settings.backgrounds_per_instance, replace=False)]
+
+
+def viewpoint_specs(settings: Settings, library, background_ids: list[str]) -> list[ExampleSpec]:
+  """Every spec of the `viewpoint` config: pose grid (settings.viewpoint_grid) x (test instance, background) pairs,
+  object centred at the grid's area, no rotation; ordered instance, pose, background (a pose's specs together)."""
+  if len(background_ids) < settings.backgrounds_per_instance:
+    raise ValueError(f"need {settings.backgrounds_per_instance} backgrounds per instance, the background library "
+                     f"has {len(background_ids)}")
+  grid, threshold = settings.viewpoint_grid, settings.threshold("viewpoint")
+  specs = []
+  for instance in test_instances(library, settings):
+    chosen = _test_backgrounds(settings, instance.id, background_ids)
+    for azimuth, elevation in grid.poses():
+      for background_id in chosen:
+        key = f"viewpoint/{instance.id}/{background_id}/{azimuth:g}_{elevation:g}"
+        pose = Pose(azimuth=azimuth, elevation=elevation, lights="camera")  # the rig turns with the camera
+        specs.append(ExampleSpec(key=key, image_id=len(specs), subset="viewpoint", class_name=instance.class_name,
+                                 instance_id=instance.id, pose=pose, background_id=background_id, x=0.5, y=0.5, area=grid.area, rotation=0.0,
+                                 visibility_threshold=threshold, seed=derive_seed(settings.seed, key)))
+  return specs
+
+
 def subset_specs(subset: str, settings: Settings, library, background_ids: list[str]) -> list[ExampleSpec]:
   """Every spec of a test subset: factor grid x (test instance, background) pairs, in a fixed order."""
+  if subset in factors.VIEWPOINT_SUBSETS:
+    return viewpoint_specs(settings, library, background_ids)
   if subset not in factors.GRIDS:
-    raise ValueError(f"unknown SI-Score subset {subset!r}; expected one of {list(factors.GRIDS)}")
+    raise ValueError(f"unknown SI-Score subset {subset!r}; expected one of "
+                     f"{list(factors.GRIDS) + list(factors.VIEWPOINT_SUBSETS)}")
   if len(background_ids) < settings.backgrounds_per_instance:
     raise ValueError(f"need {settings.backgrounds_per_instance} backgrounds per instance, the background library "
                      f"has {len(background_ids)}")
@@ -134,8 +177,7 @@ def subset_specs(subset: str, settings: Settings, library, background_ids: list[
   threshold = settings.threshold(subset)
   specs = []
   for instance in test_instances(library, settings):
-    rng = np.random.RandomState(derive_seed(settings.seed, "backgrounds", instance.id))
-    chosen = rng.choice(sorted(background_ids), settings.backgrounds_per_instance, replace=False)
+    chosen = _test_backgrounds(settings, instance.id, background_ids)
     pose = test_pose(settings, instance.id)
     for background_id in chosen:
       for x, y, area, rotation in grid.points():
@@ -171,14 +213,18 @@ def train_specs(settings: Settings, library, background_ids: list[str]) -> list[
 
 
 def group_into_jobs(specs: Iterable[ExampleSpec], job_size: int) -> list[Job]:
-  """Jobs of at most `job_size` specs sharing one (instance, pose), in a deterministic order."""
+  """Jobs of at most `job_size` specs sharing one (instance, pose), or one instance in MULTI_POSE_SUBSETS, in a
+  deterministic order (instance, then azimuth)."""
   groups: dict[tuple, list[ExampleSpec]] = {}
   for spec in specs:
-    groups.setdefault((spec.instance_id, spec.pose), []).append(spec)
+    pose = None if spec.subset in MULTI_POSE_SUBSETS else spec.pose
+    groups.setdefault((spec.instance_id, pose), []).append(spec)
   jobs = []
-  for (instance_id, pose), members in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1].azimuth)):
+  for (instance_id, pose), members in sorted(groups.items(), key=lambda item: (
+      item[0][0], item[0][1].azimuth if item[0][1] is not None else 0.0)):
     for start in range(0, len(members), job_size):
       chunk = tuple(members[start:start + job_size])
-      jobs.append(Job(key=f"{chunk[0].subset}/{instance_id}/{pose.azimuth:g}/{start // job_size}",
+      where = "poses" if pose is None else f"{pose.azimuth:g}"
+      jobs.append(Job(key=f"{chunk[0].subset}/{instance_id}/{where}/{start // job_size}",
                       instance_id=instance_id, pose=pose, specs=chunk))
   return jobs
