@@ -1,6 +1,9 @@
 """Seeded random helpers for scene scripts (Kubric's `kb.random_hue_color`, `kb.move_until_no_overlap`, ...).
 
-Every function takes the caller's `rng` (numpy RandomState or Generator): nothing here draws unseeded numbers.
+Every function takes the caller's `rng` (numpy RandomState or Generator). As in Kubric, `rng` may be left out: it
+then defaults to the run's seeded generator, the one `kb.setup` returns (registered with `set_default_rng`), so a
+Kubric worker that relies on the default ports unchanged and stays deterministic. Without `kb.setup` and without
+`rng=` these raise: nothing here draws unseeded numbers.
 """
 from __future__ import annotations
 
@@ -16,20 +19,36 @@ CLEVR_COLORS = {
 }
 
 
+_default_rng = None  # the run's seeded generator (kb.setup), used when a caller passes no rng
+
+
+def set_default_rng(rng) -> None:
+  """Make `rng` (a seeded numpy RandomState or Generator; None to clear) what these functions use without `rng=`."""
+  global _default_rng  # pylint: disable=global-statement
+  _default_rng = rng
+
+
+def _rng(rng, function: str):
+  if rng is not None:
+    return rng
+  if _default_rng is None:
+    raise ValueError(f"{function}: pass rng= (a seeded numpy random generator), or call kb.setup first, whose "
+                     "seeded generator is then the default")
+  return _default_rng
+
+
 def _uniform(rng, low, high, size=None):
   return rng.uniform(low, high, size)
 
 
 def random_hue_color(saturation: float = 1.0, value: float = 1.0, rng=None) -> tuple[float, float, float, float]:
-  if rng is None:
-    raise ValueError("random_hue_color: pass rng= (a seeded numpy random generator)")
+  rng = _rng(rng, "random_hue_color")
   return (*colorsys.hsv_to_rgb(float(_uniform(rng, 0, 1)), saturation, value), 1.0)
 
 
 def random_rotation(axis=None, rng=None) -> np.ndarray:
   """A uniformly random rotation (quaternion wxyz), or a random angle about `axis` ('X', 'Y', 'Z' or a vector)."""
-  if rng is None:
-    raise ValueError("random_rotation: pass rng= (a seeded numpy random generator)")
+  rng = _rng(rng, "random_rotation")
   if axis is None:
     q = rng.normal(size=4)
     q /= np.linalg.norm(q)
@@ -49,8 +68,7 @@ def move_until_no_overlap(asset, simulator, spawn_region=((-1, -1, -1), (1, 1, 1
 
   Raises RuntimeError after `max_trials` failed attempts (instead of silently leaving an overlap).
   """
-  if rng is None:
-    raise ValueError("move_until_no_overlap: pass rng= (a seeded numpy random generator)")
+  rng = _rng(rng, "move_until_no_overlap")
   base = np.asarray(asset.quaternion)
   for _ in range(max_trials):
     asset.position = sample_point_in_region(spawn_region, rng)

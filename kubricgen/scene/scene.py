@@ -98,10 +98,15 @@ class Scene:
         raise ValueError(f"Scene.add: an asset named {asset.name!r} is already in the scene")
       asset.scene = self
       self.assets.append(asset)
+      if isinstance(asset, Camera) and not isinstance(asset, UndefinedCamera) and \
+          isinstance(self.camera, UndefinedCamera):
+        self.camera = asset  # Kubric's rule: the first camera added becomes the scene's camera
 
   def remove(self, asset: Asset) -> None:
     self.assets.remove(asset)
     asset.scene = None
+    if asset is self.camera:
+      self.camera = UndefinedCamera
 
   def __iadd__(self, assets):
     self.add(assets)

@@ -81,7 +81,14 @@ def setup(flags) -> tuple[kbs.Scene, np.random.RandomState, str, str]:
   os.makedirs(scratch_dir, exist_ok=True)
   _CURRENT = Session(flags=flags, scene=scene, rng=np.random.RandomState(seed), seed=seed,
                      output_dir=_staging_for(final_dir), final_dir=final_dir, scratch_dir=scratch_dir)
+  from kubricgen.scene import randomness  # pylint: disable=import-outside-toplevel
+  randomness.set_default_rng(_CURRENT.rng)  # Kubric's helpers default to the run's generator, as in Kubric
   return scene, _CURRENT.rng, _CURRENT.output_dir, scratch_dir
+
+
+def _clear_default_rng() -> None:
+  from kubricgen.scene import randomness  # pylint: disable=import-outside-toplevel
+  randomness.set_default_rng(None)  # a later run in this process must not draw from this one's generator
 
 
 def flags_dict(flags) -> dict[str, Any]:
@@ -153,6 +160,7 @@ def done() -> str:
     shutil.rmtree(session.scratch_dir, ignore_errors=True)
   log.info("wrote %s", session.final_dir)
   _CURRENT = None
+  _clear_default_rng()
   return session.final_dir
 
 
@@ -165,3 +173,4 @@ def abort() -> None:
     if not session.flags.scratch_dir:
       shutil.rmtree(session.scratch_dir, ignore_errors=True)
   _CURRENT = None
+  _clear_default_rng()

@@ -71,3 +71,16 @@ def test_z_to_depth_is_the_ray_length():
   depth = camera.z_to_depth(np.ones((4, 4, 1), np.float32))
   f = 2.0  # pixels: 18 / 36 * 4
   np.testing.assert_allclose(depth[0, 0, 0], np.sqrt(1 + (1.5**2 + 1.5**2) / f**2), rtol=1e-6)
+
+
+def test_adding_a_camera_makes_it_the_scenes_camera_as_in_kubric():
+  scene = kb.Scene()
+  first, second = kb.PerspectiveCamera(name="first"), kb.OrthographicCamera(name="second")
+  scene += first
+  assert scene.camera is first  # Kubric's examples write `scene += kb.PerspectiveCamera(...)` and then render
+  scene += second
+  assert scene.camera is first and second in scene.assets  # a later camera is added, not switched to
+  scene.camera = second
+  assert scene.camera is second
+  scene -= second
+  assert isinstance(scene.camera, kb.UndefinedCamera)

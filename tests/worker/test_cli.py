@@ -196,3 +196,23 @@ def test_a_drawn_seed_replays_to_the_same_image_and_any_drawn_seed_is_accepted(t
   result = run(["render", f"{repo_root}/scenes/helloworld.py", "--out", str(large), "--seed", str(2**32 - 1), *TINY],
                cli_env, tmp_path)
   assert result.returncode == 0, result.stderr
+
+
+def test_kubrics_rng_defaults_to_the_runs_seeded_generator(tmp_path):
+  """Kubric's random_hue_color / random_rotation / move_until_no_overlap take rng as optional: after kb.setup they
+  draw from the run's seeded generator (the same numbers as passing it), and without a run they refuse to draw
+  unseeded numbers."""
+  import numpy as np
+  from kubricgen.worker import session
+  flags = kb.ArgumentParser().parse_args(["--out", str(tmp_path / "x"), "--seed", "7"])
+  _, rng, _, _ = kb.setup(flags)
+  try:
+    drawn = (kb.random_hue_color(), kb.random_rotation("Z"), kb.random_rotation())
+  finally:
+    session.abort()
+  replay = np.random.RandomState(7)
+  expected = (kb.random_hue_color(rng=replay), kb.random_rotation("Z", rng=replay), kb.random_rotation(rng=replay))
+  for got, want in zip(drawn, expected):
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+  with pytest.raises(ValueError, match="pass rng=.*or call kb.setup first"):  # the run ended: no default any more
+    kb.random_hue_color()
