@@ -92,9 +92,14 @@ def get_instance_info(scene: kbs.Scene, frames=None, camera=None) -> list[dict[s
         record["angular_velocities"].append(obj.angular_velocity)
         record["bboxes_3d"].append(obj.bbox_3d)
         if not isinstance(camera, kbs.UndefinedCamera):
-          record["image_positions"].append(camera.project_points_pixels([obj.position], frame)[0])
+          record["image_positions"].append(_pixel_or_none(camera.project_points_pixels([obj.position], frame)[0]))
     records.append(record)
   return records
+
+
+def _pixel_or_none(pixel: np.ndarray):
+  """A projected (x, y), or None where the point has no pixel (behind the camera: NaN from the camera)."""
+  return pixel if np.isfinite(pixel).all() else None
 
 
 def process_collisions(collisions, scene: kbs.Scene) -> list[dict[str, Any]]:
@@ -104,7 +109,7 @@ def process_collisions(collisions, scene: kbs.Scene) -> list[dict[str, Any]]:
   for event in collisions:
     record = {key: to_json(value) for key, value in event.items()}
     if not isinstance(camera, kbs.UndefinedCamera):
-      record["image_position"] = to_json(
-          camera.project_points_pixels([event["position"]], int(round(event["frame"])))[0])
+      record["image_position"] = to_json(_pixel_or_none(
+          camera.project_points_pixels([event["position"]], int(round(event["frame"])))[0]))
     records.append(record)
   return records

@@ -1,7 +1,8 @@
 """Cameras: perspective (pinhole) and orthographic, with Kubric's intrinsics and projection conventions.
 
 A camera looks down its local -Z axis with +Y up. `project_point` returns Kubric's normalised image coordinates:
-(u, v) in [0, 1] from the top-left corner, u to the right, v down. `pixel_intrinsics` is the usual 3x3 K in pixels
+(u, v) in [0, 1] from the top-left corner, u to the right, v down, and s = +1 in front of the camera, -1 behind (as
+Kubric's); `project_points_pixels` gives NaN for points behind the camera. `pixel_intrinsics` is the usual 3x3 K in pixels
 for a camera frame with +x right, +y down, +z forward (OpenCV's convention).
 """
 from __future__ import annotations
@@ -43,12 +44,15 @@ class Camera(Object3D):
     return coords
 
   def project_points_pixels(self, points, frame=None) -> np.ndarray:
-    """World points (N, 3) -> pixel coordinates (N, 2) (x right, y down, pixel centres at +0.5)."""
+    """World points (N, 3) -> pixel coordinates (N, 2) (x right, y down, pixel centres at +0.5), float64; NaN for a
+    point behind the camera or on its plane (a pinhole would mirror it into the image)."""
     width, height = self.resolution
     camera_points = self.world_to_camera(points, frame)
     projected = camera_points @ self.intrinsics.T
-    uv = projected[:, :2] / projected[:, 2:3]
-    return uv * np.array([width, height])
+    in_front = projected[:, 2:3] > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+      uv = projected[:, :2] / projected[:, 2:3]
+    return np.where(in_front, uv * np.array([width, height]), np.nan)
 
 
 class UndefinedCamera(Camera):
@@ -121,9 +125,10 @@ class OrthographicCamera(Camera):
     return np.array([u, v, np.sign(-z)])
 
   def project_points_pixels(self, points, frame=None) -> np.ndarray:
+    """As Camera's; NaN for a point behind the camera's plane (it sees only what lies in front)."""
     camera_points = self.world_to_camera(points, frame)
     uv = (np.c_[camera_points[:, :2], np.ones(len(camera_points))] @ self.intrinsics.T)[:, :2]
-    return uv * np.array(self.resolution)
+    return np.where(camera_points[:, 2:3] < 0, uv * np.array(self.resolution), np.nan)
 
   def z_to_depth(self, z: np.ndarray) -> np.ndarray:
     return np.asarray(z)

@@ -84,3 +84,24 @@ def test_adding_a_camera_makes_it_the_scenes_camera_as_in_kubric():
   assert scene.camera is second
   scene -= second
   assert isinstance(scene.camera, kb.UndefinedCamera)
+
+
+@pytest.mark.parametrize("camera", [kb.PerspectiveCamera(position=(0, -5, 0), look_at=(0, 0, 0)),
+                                    kb.OrthographicCamera(position=(0, -5, 0), look_at=(0, 0, 0))])
+def test_points_behind_the_camera_have_no_pixel_position(camera):
+  """A pinhole mirrors a point behind the camera into the image: (0, -10, 1) would land at a plausible pixel. It has
+  none: NaN in the pixel API, null in metadata.json (image_positions, collisions' image_position); project_point
+  keeps Kubric's (u, v, s) with s = -1."""
+  from kubricgen.output import metadata
+  scene = kb.Scene(resolution=(64, 64), frame_start=1, frame_end=1)
+  scene.camera = camera
+  pixels = camera.project_points_pixels([[0, 0, 1], [0, -10, 1], [0, -5, 1]])
+  assert np.isfinite(pixels[0]).all() and np.isnan(pixels[1:]).all()  # in front; behind; on the camera's plane
+  assert camera.project_point(np.array([0.0, -10, 1]))[2] == -1
+  behind = kb.Sphere(name="behind", position=(0, -10, 1))
+  scene += behind
+  (record,) = metadata.to_json(metadata.get_instance_info(scene, frames=[1]))
+  assert record["image_positions"] == [None]
+  collision = metadata.to_json(metadata.process_collisions([{"frame": 1, "position": (0, -10, 1), "force": 1.0}],
+                                                           scene))
+  assert collision[0]["image_position"] is None
