@@ -58,21 +58,55 @@ def _file_uvs(obj):
   return None if uv is None or len(uv) != len(loaded.vertices) else np.asarray(uv)
 
 
+def _obj_references_texture(path: str) -> bool:
+  """Whether an OBJ file's material libraries (`mtllib`, names may hold spaces) give a diffuse map (`map_Kd`)."""
+  folder = os.path.dirname(os.path.abspath(path))
+  with open(path, encoding="utf-8", errors="replace") as handle:
+    libraries = [line.split(None, 1)[1].strip() for line in handle if line.startswith("mtllib") and
+                 len(line.split(None, 1)) == 2]
+  for library in libraries:
+    try:
+      with open(os.path.join(folder, library), encoding="utf-8", errors="replace") as handle:
+        if any(line.strip().startswith("map_Kd") for line in handle):
+          return True
+    except OSError:
+      continue
+  return False
+
+
 def file_texture(obj) -> str | None:
-  """Path of the base-colour texture that ships with a mesh file (OBJ+MTL, GLB), saved as PNG if embedded."""
+  """Path of the base-colour texture the mesh file itself references (an OBJ's MTL `map_Kd`, a glTF/GLB
+  baseColorTexture), as a PNG in a cache folder keyed by the image's content; None if the file references none.
+
+  trimesh gives a mesh with UV coordinates but no texture a 2x2 grey placeholder image: that is not the file's, and
+  the object keeps its own material colour. Nothing is written beside the user's files."""
   if not isinstance(obj, kbs.FileBasedObject):
     return None
   loaded = _loaded(obj)
   material = getattr(loaded.visual, "material", None)
-  image = getattr(material, "image", None) or getattr(material, "baseColorTexture", None)
+  if material is None:
+    return None
+  image = getattr(material, "baseColorTexture", None)
+  if image is None and not obj.render_filename.lower().endswith(".obj"):
+    image = getattr(material, "image", None) if not hasattr(material, "baseColorTexture") else None
+  elif image is None and _obj_references_texture(obj.render_filename):
+    image = getattr(material, "image", None)
   if image is None:
     return None
-  path = obj.render_filename + ".texture.png"
+  import hashlib  # pylint: disable=import-outside-toplevel
+  import io  # pylint: disable=import-outside-toplevel
+  import tempfile  # pylint: disable=import-outside-toplevel
+  buffer = io.BytesIO()
+  image.save(buffer, format="PNG")
+  data = buffer.getvalue()
+  folder = os.path.join(tempfile.gettempdir(), "kubricgen-textures")
+  os.makedirs(folder, exist_ok=True)
+  path = os.path.join(folder, f"{hashlib.sha256(data).hexdigest()[:32]}.png")
   if not os.path.exists(path):
-    try:
-      image.save(path)
-    except OSError:
-      return None
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "wb") as handle:
+      handle.write(data)
+    os.replace(temporary, path)
   return path
 
 

@@ -340,3 +340,42 @@ except RuntimeError as error:
   result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
   assert result.returncode == 0 and "refused: Blender.engine: 'workbench' crashes" in result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("with_uvs", [False, True])
+def test_a_mesh_with_uvs_but_no_texture_keeps_its_material_colour_and_nothing_is_written_beside_it(tmp_path,
+                                                                                                    with_uvs):
+  """A one-quad OBJ with `vt` lines and no material file rendered grey (106, 106, 106): trimesh's 2x2 placeholder
+  texture was taken for the file's, and saved as <mesh>.texture.png next to the user's file. Expected: the red
+  material's colour under white ambient light, as without `vt` lines."""
+  lines = ["v -1 -1 0", "v 1 -1 0", "v 1 1 0", "v -1 1 0"]
+  lines += ["vt 0 0", "vt 1 0", "vt 1 1", "vt 0 1", "f 1/1 2/2 3/3 4/4"] if with_uvs else ["f 1 2 3 4"]
+  mesh = tmp_path / "quad.obj"
+  mesh.write_text("\n".join(lines) + "\n")
+  scene = kb.Scene(resolution=(RES, RES), frame_start=1, frame_end=1)
+  scene.camera = kb.OrthographicCamera(name="camera", position=(0, 0, 5), look_at=(0, 0, 0), orthographic_scale=1.0)
+  scene.ambient_illumination = (1.0, 1.0, 1.0, 1.0)
+  scene += kb.FileBasedObject(name="quad", render_filename=str(mesh), asset_id="quad", static=True,
+                              material=kb.PrincipledBSDFMaterial(color=(0.8, 0.05, 0.05), roughness=1.0,
+                                                                 specular=0.0))
+  centre = render(scene, use_denoising=False)["rgba"][RES // 2, RES // 2, :3].astype(int)
+  assert centre[0] > 2 * centre[1] and centre[0] > 2 * centre[2], centre  # red, not grey
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["quad.obj"]
+
+
+def test_a_texture_the_mesh_file_references_is_rendered_and_nothing_is_written_beside_it(tmp_path):
+  """OBJ + MTL `map_Kd` (a file name with a space and a non-ASCII letter): the texture's colour shows."""
+  from PIL import Image
+  Image.new("RGB", (4, 4), (20, 180, 40)).save(tmp_path / "grün tex.png")
+  (tmp_path / "quad.mtl").write_text("newmtl skin\nKd 1 1 1\nmap_Kd grün tex.png\n", encoding="utf-8")
+  (tmp_path / "quad.obj").write_text("mtllib quad.mtl\nv -1 -1 0\nv 1 -1 0\nv 1 1 0\nv -1 1 0\nvt 0 0\nvt 1 0\n"
+                                     "vt 1 1\nvt 0 1\nusemtl skin\nf 1/1 2/2 3/3 4/4\n", encoding="utf-8")
+  before = sorted(p.name for p in tmp_path.iterdir())
+  scene = kb.Scene(resolution=(RES, RES), frame_start=1, frame_end=1)
+  scene.camera = kb.OrthographicCamera(name="camera", position=(0, 0, 5), look_at=(0, 0, 0), orthographic_scale=1.0)
+  scene.ambient_illumination = (1.0, 1.0, 1.0, 1.0)
+  scene += kb.FileBasedObject(name="quad", render_filename=str(tmp_path / "quad.obj"), asset_id="quad", static=True,
+                              material=kb.PrincipledBSDFMaterial(color=(1, 1, 1), roughness=1.0, specular=0.0))
+  red, green, blue = render(scene, use_denoising=False)["rgba"][RES // 2, RES // 2, :3].astype(int)
+  assert green > 2 * red and green > 2 * blue, (red, green, blue)
+  assert sorted(p.name for p in tmp_path.iterdir()) == before
