@@ -136,3 +136,36 @@ def test_a_tampered_imported_file_is_refused(imported):
     ManifestSource.from_manifest(imported).create("ell")
   data = json.loads(imported.read_text())
   assert manifest.parse_manifest(data, str(imported)).ids == ["ball", "box", "ell"]
+
+
+def test_every_file_a_mesh_references_is_part_of_its_checksum(tmp_path):
+  """A texture whose file name holds a space and a non-ASCII letter (MTL map options too) was not tracked: changing
+  only that PNG and importing again said "0 imported, 1 unchanged" and kept the old texture."""
+  from PIL import Image
+  folder = tmp_path / "meshes"
+  (folder / "tex").mkdir(parents=True)
+  (folder / "cube.obj").write_text(
+      "mtllib cube.mtl\nv -1 -1 -1\nv 1 -1 -1\nv 1 1 -1\nv -1 1 -1\nv -1 -1 1\nv 1 -1 1\nv 1 1 1\nv -1 1 1\n"
+      "vt 0 0\nvt 1 0\nvt 1 1\nvt 0 1\nusemtl skin\nf 1/1 2/2 3/3 4/4\nf 5/1 6/2 7/3 8/4\nf 1/1 2/2 6/3 5/4\n"
+      "f 2/1 3/2 7/3 6/4\nf 3/1 4/2 8/3 7/4\nf 4/1 1/2 5/3 8/4\n", encoding="utf-8")
+  Image.new("RGB", (8, 8), (200, 30, 30)).save(folder / "tex" / "grün tex.png")
+  references = importer._references  # pylint: disable=protected-access
+  (folder / "cube.mtl").write_text("newmtl skin\nKd 1 1 1\nmap_Kd -s 1 1 1 -clamp on tex/grün tex.png\n",
+                                   encoding="utf-8")
+  assert references(folder / "cube.obj") == ["cube.mtl", "tex/grün tex.png"]  # map options skipped
+  (folder / "cube.mtl").write_text("newmtl skin\nKd 1 1 1\nmap_Kd tex/grün tex.png\n", encoding="utf-8")
+  assert references(folder / "cube.obj") == ["cube.mtl", "tex/grün tex.png"]
+  out = tmp_path / "lib" / "m.json"
+  options = importer.ImportOptions(class_name="toy", thumbnails=False, **{k: v for k, v in OPTIONS.items()
+                                                                          if k != "thumbnail_size"})
+  first = importer.import_folder(folder, out, options)
+  assert first.imported == ["cube"]
+  entry = ManifestSource.from_manifest(out).entry("cube")
+  assert entry.texture_file is not None
+  Image.new("RGB", (8, 8), (30, 30, 200)).save(folder / "tex" / "grün tex.png")  # only the texture changes
+  again = importer.import_folder(folder, out, options)
+  assert again.imported == ["cube"], (again.imported, again.unchanged)
+  texture = ManifestSource.from_manifest(out).entry("cube").texture_file
+  assert texture is not None
+  pixel = np.asarray(__import__("PIL.Image", fromlist=["Image"]).open(out.parent / texture).convert("RGB"))[0, 0]
+  assert pixel[2] > pixel[0], pixel  # the new, blue texture
