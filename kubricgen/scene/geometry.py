@@ -87,3 +87,10 @@ def triangulate(faces) -> np.ndarray:
   """Fan-triangulate convex polygons."""
   triangles = [(face[0], face[i], face[i + 1]) for face in faces for i in range(1, len(face) - 1)]
   return np.asarray(triangles, dtype=np.int64)
+
+
+def convex_hull(points) -> tuple[np.ndarray, np.ndarray]:
+  """Convex hull of (N, 3) points as (vertices (M, 3) float64, triangles (K, 3) int64), outward-facing (trimesh)."""
+  import trimesh  # pylint: disable=import-outside-toplevel
+  hull = trimesh.convex.convex_hull(np.asarray(points, dtype=np.float64))
+  return np.asarray(hull.vertices, dtype=np.float64), np.asarray(hull.faces, dtype=np.int64)

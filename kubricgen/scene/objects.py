@@ -149,6 +149,20 @@ class Torus(PhysicalObject):
   def mesh(self):
     return geometry.torus(self.minor_radius)
 
+  def collision_pieces(self, pieces: int = 16) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Convex pieces for the simulator (a dynamic body collides as convex shapes): the tube cut into `pieces`
+    segments along its major circle, each the convex hull of its rings (unscaled; (vertices (N, 3), triangles)).
+    Each hull reaches at most r (1 - cos(pi / pieces)) inside the tube's inner edge (2% of r for 16)."""
+    vertices, _ = geometry.torus(self.minor_radius)
+    major_segments, minor_segments = 48, 16
+    rings = np.asarray(vertices).reshape(major_segments, minor_segments, 3)
+    step = major_segments // pieces
+    out = []
+    for index in range(pieces):
+      chosen = [(index * step + k) % major_segments for k in range(step + 1)]
+      out.append(geometry.convex_hull(rings[chosen].reshape(-1, 3)))
+    return out
+
 
 @functools.lru_cache(maxsize=64)
 def _load_mesh(path: str, mtime: float) -> tuple[np.ndarray, np.ndarray]:

@@ -19,6 +19,41 @@ from kubricgen.scene import Cube, Cylinder, FileBasedObject, PhysicalObject, Sce
 from kubricgen.scene import geometry
 
 log = logging.getLogger(__name__)
+VHACD_RESOLUTION = 100_000
+
+
+def convex_pieces_file(vertices: np.ndarray, faces, pieces=None) -> str | None:
+  """An OBJ of convex pieces (one object each: Bullet makes them one compound shape) for a dynamic body's mesh
+  (vertices (N, 3) float, faces as `Object.mesh()` gives them, unscaled): the object's own `collision_pieces()`
+  where it has them (a torus: exact segments, instant), else V-HACD's (seconds, once: cached in the asset cache by
+  the mesh's content); None for a mesh that fills at least 98% of its convex hull (the hull is then exact enough)."""
+  import hashlib  # pylint: disable=import-outside-toplevel
+  import os  # pylint: disable=import-outside-toplevel
+  from kubricgen.assets import locations, meshes  # pylint: disable=import-outside-toplevel
+  triangles = geometry.triangulate(faces)
+  digest = hashlib.sha256(np.ascontiguousarray(vertices, np.float64).tobytes())
+  digest.update(np.ascontiguousarray(triangles, np.int64).tobytes())
+  digest.update(str(VHACD_RESOLUTION).encode())
+  for piece_vertices, piece_faces in pieces or ():
+    digest.update(np.ascontiguousarray(piece_vertices, np.float64).tobytes())
+    digest.update(np.ascontiguousarray(piece_faces, np.int64).tobytes())
+  folder = locations.cache_dir() / "collision"
+  path = folder / f"{digest.hexdigest()[:32]}.obj"
+  convex_marker = folder / f"{digest.hexdigest()[:32]}.convex"
+  if path.exists():
+    return str(path)
+  if convex_marker.exists():
+    return None
+  folder.mkdir(parents=True, exist_ok=True)
+  if pieces is None:
+    if meshes.nearly_convex(np.asarray(vertices, np.float64), triangles):
+      convex_marker.touch()
+      return None
+    pieces = meshes.convex_decomposition(np.asarray(vertices, np.float64), triangles, VHACD_RESOLUTION)
+  temporary = folder / f".{path.name}.{os.getpid()}.tmp"
+  meshes.write_pieces(str(temporary), pieces)
+  os.replace(temporary, path)
+  return str(path)
 
 
 def _xyzw(q_wxyz) -> list[float]:
@@ -80,12 +115,17 @@ class PyBullet:
     if isinstance(obj, FileBasedObject) and obj.collision_filename:
       return pb.createCollisionShape(pb.GEOM_MESH, fileName=obj.collision_filename, meshScale=scale.tolist(), **kw)
     vertices, faces = obj.mesh()
-    vertices = vertices * np.asarray(obj.scale)
     if obj.static or obj.mass == 0:  # static bodies may be concave: use the exact triangle mesh
-      return pb.createCollisionShape(pb.GEOM_MESH, vertices=vertices.tolist(),
+      return pb.createCollisionShape(pb.GEOM_MESH, vertices=(vertices * np.asarray(obj.scale)).tolist(),
                                      indices=geometry.triangulate(faces).reshape(-1).tolist(),
                                      flags=pb.GEOM_FORCE_CONCAVE_TRIMESH, **kw)
-    return pb.createCollisionShape(pb.GEOM_MESH, vertices=vertices.tolist(), **kw)  # convex hull
+    # Bullet collides a dynamic mesh as one convex hull; a concave one (a torus) is split into convex pieces first
+    # (V-HACD, as the asset importer does for user meshes; cached by the mesh's content), so it collides as its shape.
+    pieces = obj.collision_pieces() if hasattr(obj, "collision_pieces") else None
+    pieces_file = convex_pieces_file(vertices, faces, pieces)
+    if pieces_file is not None:
+      return pb.createCollisionShape(pb.GEOM_MESH, fileName=pieces_file, meshScale=scale.tolist(), **kw)
+    return pb.createCollisionShape(pb.GEOM_MESH, vertices=(vertices * np.asarray(obj.scale)).tolist(), **kw)
 
   def _create_body(self, obj: PhysicalObject) -> int:
     mass = 0.0 if obj.static else obj.mass

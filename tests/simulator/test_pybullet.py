@@ -121,3 +121,40 @@ def test_simulation_is_deterministic():
   first, second = run(), run()
   np.testing.assert_array_equal(first[0], second[0])
   assert first[1] == second[1]
+
+
+def ring_and_ball(ring, tmp_path, monkeypatch):
+  """A dynamic ring lying on a floor, a 5 cm ball dropped through its hole; returns the ball's and ring's final z."""
+  monkeypatch.setenv("KUBRICGEN_ASSET_CACHE", str(tmp_path / "cache"))
+  scene = kb.Scene(frame_start=0, frame_end=48, frame_rate=24, step_rate=240)
+  scene += kb.Cube(name="floor", scale=(5, 5, 0.1), position=(0, 0, -0.1), static=True, background=True)
+  scene += ring
+  ball = kb.Sphere(name="ball", scale=0.025, position=(0, 0, 1.0), mass=0.05)
+  scene += ball
+  with PyBullet(scene) as simulator:
+    simulator.run()
+  return ball.keyframes["position"][48][2], ring.keyframes["position"][48][2]
+
+
+def test_a_dynamic_torus_collides_as_a_torus_not_its_hull(tmp_path, monkeypatch):
+  """A dynamic torus held a ball on an invisible cap over its hole (z = 0.25 m): it collided as its convex hull.
+  Expected: the ball falls through the hole onto the floor (z = its radius), the torus rests on its tube."""
+  torus = kb.Torus(name="torus", scale=0.5, minor_radius=0.2, position=(0, 0, 0.11))
+  ball_z, torus_z = ring_and_ball(torus, tmp_path, monkeypatch)
+  assert ball_z == pytest.approx(0.025, abs=0.003)
+  assert torus_z == pytest.approx(0.5 * 0.2, abs=0.005)  # tube radius 0.2 at scale 0.5
+
+
+def test_a_dynamic_concave_mesh_file_collides_as_its_shape(tmp_path, monkeypatch):
+  """The same for a mesh file without a collision file (V-HACD pieces, cached): a thick ring, 0.25 m high."""
+  import trimesh
+  from kubricgen.simulator import pybullet as simulator_module
+  monkeypatch.setattr(simulator_module, "VHACD_RESOLUTION", 50_000)
+  path = tmp_path / "ring.obj"
+  trimesh.creation.annulus(r_min=0.6, r_max=1.0, height=0.5).export(path)
+  ring = kb.FileBasedObject(name="ring", render_filename=str(path), asset_id="ring", scale=0.5, mass=1.0,
+                            position=(0, 0, 0.13))
+  ball_z, ring_z = ring_and_ball(ring, tmp_path, monkeypatch)
+  assert ball_z == pytest.approx(0.025, abs=0.005)  # through the hole, not on a cap at 0.25 m
+  assert ring_z == pytest.approx(0.125, abs=0.01)
+  assert list((tmp_path / "cache" / "collision").glob("*.obj"))  # the pieces are cached for the next run
