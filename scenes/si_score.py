@@ -124,13 +124,17 @@ def main():
   executor = ExecutorSettings(timeout_s=flags.job_timeout, retries=flags.retries,
                               jobs_per_process=flags.jobs_per_process)
   os.makedirs(flags.preview_dir, exist_ok=True)
+  import sys  # pylint: disable=import-outside-toplevel
+  progress = sys.stderr.isatty() or os.environ.get("KUBRICGEN_PROGRESS") == "1"  # the renderer's rule: bars on a
+  # terminal only, so logs written to files hold lines, not carriage returns
   from beam_jobs.pipeline import DryRun  # pylint: disable=import-outside-toplevel
   from beam_jobs.probe import NotShared  # pylint: disable=import-outside-toplevel
   dry_runs = 0
   for config in configs:
     try:
       result = build.build([config], per_config[config], data_dir=data_dir, overwrite=flags.overwrite,
-                           cache_dir=flags.cache_dir, beam_args=beam_args, executor_settings=executor)[0]
+                           cache_dir=flags.cache_dir, beam_args=beam_args, executor_settings=executor,
+                           progress=progress)[0]
     except DryRun:
       log.info("si_score/%s: dry run: the pipeline was built and not run (nothing was submitted)", config)
       dry_runs += 1

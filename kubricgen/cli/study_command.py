@@ -46,6 +46,9 @@ def run(argv: list[str], fail) -> int:
   out = os.path.abspath(flags.out)
   stages = []
   missing = [c for c in CONFIGS if not _built(data_dir, c)]
+  if len(missing) < len(CONFIGS):
+    sys.stderr.write(f"kubricgen study: si_score {','.join(c for c in CONFIGS if c not in missing)} already built in "
+                     f"{data_dir}: not built again\n")
   if missing:
     stages.append(("build si_score " + ",".join(missing),
                    _kubricgen("render", "scenes/si_score.py", "--data_dir", data_dir, "--configs", ",".join(missing))))

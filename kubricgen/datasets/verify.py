@@ -43,9 +43,14 @@ class UnreadableRecord(Exception):
     self.index, self.reason = index, reason
 
 
-def _reason(error: BaseException) -> str:
+def _reason(error: BaseException, limit: int = 160) -> str:
+  """`Type: first line of the message`, without TensorFlow's `{{function_node ...}}` prefix, cut at a word."""
+  import re  # pylint: disable=import-outside-toplevel
   text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-  return f"{type(error).__name__}: {text[:160]}" if text else type(error).__name__
+  text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", text).strip()
+  if len(text) > limit:
+    text = text[:limit].rsplit(" ", 1)[0] + " …"
+  return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def read_tfrecord(path: str) -> Iterator[bytes]:
