@@ -51,6 +51,20 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
+def environment_variable(name: str, value: str):
+  """Set $name to `value` for the block, then restore what was there (or unset it)."""
+  saved = os.environ.get(name)
+  os.environ[name] = value
+  try:
+    yield
+  finally:
+    if saved is None:
+      os.environ.pop(name, None)
+    else:
+      os.environ[name] = saved
+
+
+@contextlib.contextmanager
 def gcs_emulator_process():
   """A real `gcp-storage-emulator` (in memory) on a free local port, for tests and benchmarks; yields its endpoint
   URL and stops it on exit. RuntimeError if it does not start within 20 s."""
@@ -82,13 +96,5 @@ def gcs_emulator():
   """A real `gcp-storage-emulator` on a free local port (in memory), stopped at the end of the module.
 
   Sets STORAGE_EMULATOR_HOST for the tests; yields the endpoint URL."""
-  with gcs_emulator_process() as endpoint:
-    saved = os.environ.get("STORAGE_EMULATOR_HOST")
-    os.environ["STORAGE_EMULATOR_HOST"] = endpoint
-    try:
-      yield endpoint
-    finally:
-      if saved is None:
-        os.environ.pop("STORAGE_EMULATOR_HOST", None)
-      else:
-        os.environ["STORAGE_EMULATOR_HOST"] = saved
+  with gcs_emulator_process() as endpoint, environment_variable("STORAGE_EMULATOR_HOST", endpoint):
+    yield endpoint

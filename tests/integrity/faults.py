@@ -36,7 +36,8 @@ import time
 import uuid
 from typing import Callable
 
-from tests.conftest import gcs_emulator_process  # noqa: F401  (re-exported for benchmarks/fault_injection.py)
+from tests.conftest import environment_variable, gcs_emulator_process  # noqa: F401  (the latter re-exported for
+# benchmarks/fault_injection.py)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG = "location"
@@ -682,17 +683,10 @@ class FlakyProxy:
 def _direct_storage(emulator: str):
   """A GcsStorage talking to the emulator itself (no proxy)."""
   from kubricgen.assets.storage import GcsStorage  # pylint: disable=import-outside-toplevel
-  saved = os.environ.get("STORAGE_EMULATOR_HOST")
-  os.environ["STORAGE_EMULATOR_HOST"] = emulator
-  try:
+  with environment_variable("STORAGE_EMULATOR_HOST", emulator):
     storage = GcsStorage()
     storage.client()
     return storage
-  finally:
-    if saved is None:
-      os.environ.pop("STORAGE_EMULATOR_HOST", None)
-    else:
-      os.environ["STORAGE_EMULATOR_HOST"] = saved
 
 
 
