@@ -5,6 +5,8 @@ engines live at Kubric's paths: `kubricgen.simulator.pybullet.PyBullet` and `kub
 """
 from kubricgen.output.annotations import compute_bboxes, compute_visibility
 from kubricgen.output.images import read_image_dict, write_image_dict
+from kubricgen.output.kubric_io import (read_png, read_tiff, write_palette_png, write_pkl, write_png, write_scaled_png,
+                                        write_tiff)
 from kubricgen.output.metadata import (get_camera_info, get_instance_info, get_scene_metadata, process_collisions,
                                       read_json, write_json)
 from kubricgen.scene import *  # noqa: F401,F403  (the scene API: Scene, Cube, PerspectiveCamera, ...)

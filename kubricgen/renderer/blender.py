@@ -396,10 +396,14 @@ class Blender:
     return {layer: array[0] for layer, array in data.items()}
 
   def save_state(self, path) -> None:
-    """Save the translated scene as a .blend file, to inspect it in Blender."""
+    """Save the translated scene as a .blend file, to inspect it in Blender. As Kubric's: missing folders are
+    created; unlike Blender's default, saving again leaves no `.blend1` backup beside it."""
     self._build()
     self._configure(self.engine, self.samples_per_pixel, self.use_denoising, data_passes=True)
-    bpy.ops.wm.save_as_mainfile(filepath=os.path.abspath(os.fspath(path)), check_existing=False)
+    path = os.path.abspath(os.fspath(path))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    bpy.context.preferences.filepaths.save_version = 0  # Blender keeps 1 numbered backup per save by default
+    bpy.ops.wm.save_as_mainfile(filepath=path, check_existing=False)
 
   def close(self) -> None:
     if getattr(self, "_own_scratch", False) and os.path.isdir(self.scratch_dir):

@@ -379,3 +379,13 @@ def test_a_texture_the_mesh_file_references_is_rendered_and_nothing_is_written_b
   red, green, blue = render(scene, use_denoising=False)["rgba"][RES // 2, RES // 2, :3].astype(int)
   assert green > 2 * red and green > 2 * blue, (red, green, blue)
   assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_save_state_creates_folders_and_leaves_no_backup(tmp_path):
+  """Kubric's `renderer.save_state("output/x.blend")` creates output/; saving again left a .blend1 backup here."""
+  scene, _ = top_down_scene()
+  renderer = Blender(scene, samples_per_pixel=1)
+  target = tmp_path / "output" / "deeper" / "x.blend"
+  renderer.save_state(target)
+  renderer.save_state(target)
+  assert sorted(p.name for p in target.parent.iterdir()) == ["x.blend"]
