@@ -29,9 +29,9 @@ def _folder_for(filename) -> str:
 
 
 def write_png(data: np.ndarray, filename) -> None:
-  """Write an image as PNG, converting as Kubric does: uint8 -> 8 bit; uint16 -> 16 bit; uint32/uint64 -> 16 bit
-  (ValueError for values above 65535); float -> 16 bit after scaling [0, 1] to [0, 65535] (ValueError outside
-  [0, 1]). Channels: 1 grey, 2 grey + alpha, 3 RGB, 4 RGBA."""
+  """Write an image as PNG, converting as Kubric does (same bytes): uint8 -> 8 bit; uint16 -> 16 bit; uint32/uint64
+  -> 16 bit (ValueError for values above 65535); float -> 16 bit as `(data * 65535).astype(uint16)` (ValueError
+  outside [0, 1]). Channels: 1 grey, 3 RGB, 4 RGBA; 2 channels are padded with a zero third channel (RGB)."""
   import png  # pylint: disable=import-outside-toplevel
   data = _as_hwc(data, "write_png")
   if data.dtype in (np.uint32, np.uint64):
@@ -41,11 +41,13 @@ def write_png(data: np.ndarray, filename) -> None:
   elif np.issubdtype(data.dtype, np.floating):
     if data.size and (np.nanmin(data) < 0 or np.nanmax(data) > 1 or np.isnan(data).any()):
       raise ValueError("write_png: float images must lie in [0, 1] (use write_scaled_png for other ranges)")
-    data = np.round(data * 65535).astype(np.uint16)
+    data = (data * 65535).astype(np.uint16)
   elif data.dtype not in (np.uint8, np.uint16):
     raise ValueError(f"write_png: unsupported dtype {data.dtype}")
+  if data.shape[-1] == 2:
+    data = np.concatenate([data, np.zeros_like(data[..., :1])], axis=-1)
   height, width, channels = data.shape
-  writer = png.Writer(width=width, height=height, greyscale=channels <= 2, alpha=channels in (2, 4),
+  writer = png.Writer(width=width, height=height, greyscale=channels == 1, alpha=channels == 4,
                       bitdepth=16 if data.dtype == np.uint16 else 8)
   with open(_folder_for(filename), "wb") as handle:
     writer.write(handle, data.reshape(height, width * channels).tolist())
@@ -53,8 +55,9 @@ def write_png(data: np.ndarray, filename) -> None:
 
 def read_png(filename, rescale_range: tuple[float, float] | None = None) -> np.ndarray:
   """A PNG as an (H, W, C) array: uint8 or uint16 as stored (palette PNGs give their indices, C = 1). With
-  `rescale_range=(low, high)`, a float32 array mapped back from [0, max] to [low, high] (what write_scaled_png
-  returns)."""
+  `rescale_range=(low, high)` (what write_scaled_png returns), float64 `value / 2**bitdepth * (high - low) + low`:
+  Kubric's formula, so data Kubric wrote reads back as Kubric reads it (its top value comes back 1/65536 of the range
+  short of `high`)."""
   import png  # pylint: disable=import-outside-toplevel
   reader = png.Reader(filename=os.fspath(filename))
   width, height, rows, info = reader.read()
@@ -62,19 +65,21 @@ def read_png(filename, rescale_range: tuple[float, float] | None = None) -> np.n
   data = np.vstack([np.asarray(row, dtype) for row in rows]).reshape(height, width, -1)
   if rescale_range is not None:
     low, high = rescale_range
-    data = data.astype(np.float32) / np.iinfo(dtype).max * (high - low) + low
+    data = data / 2 ** info["bitdepth"] * (high - low) + low
   return data
 
 
 def write_scaled_png(data: np.ndarray, filename) -> dict[str, float]:
-  """Scale an array to [0, 1] by its minimum and maximum and write it as a 16-bit PNG; returns {"min", "max"} (Kubric
-  keeps these in data_ranges.json) so `read_png(filename, rescale_range=(min, max))` restores the values to within
-  (max - min) / 65535."""
-  data = np.asarray(data, dtype=np.float64)
-  low, high = (float(np.min(data)), float(np.max(data))) if data.size else (0.0, 0.0)
-  scaled = (data - low) / (high - low) if high > low else np.zeros_like(data)
-  write_png(scaled, filename)
-  return {"min": low, "max": high}
+  """Write a float array as a 16-bit PNG of `(data - min) * 65535 / (max - min)` (Kubric's arithmetic, truncated);
+  returns {"min", "max"} (Kubric keeps these in data_ranges.json) for `read_png(filename, rescale_range=...)`,
+  which restores the values to within 2 (max - min) / 65535. A constant array is written as zeros."""
+  data = np.asarray(data)
+  if not np.issubdtype(data.dtype, np.floating):
+    raise ValueError(f"write_scaled_png: expected a float array, got {data.dtype}")
+  low, high = np.min(data), np.max(data)
+  scaled = (data - low) * 65535 / (high - low) if high > low else np.zeros_like(data)
+  write_png(scaled.astype(np.uint16), filename)
+  return {"min": low.item(), "max": high.item()}
 
 
 def default_palette(count: int = 256) -> np.ndarray:
