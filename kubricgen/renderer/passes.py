@@ -12,6 +12,11 @@ Layers returned per frame (H = height, W = width):
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import tempfile
+
 import numpy as np
 import OpenEXR
 
@@ -19,13 +24,52 @@ LAYER = "ViewLayer"
 BACKGROUND_Z = 1e9  # Cycles writes 1e10 where a ray hits nothing
 
 
+@contextlib.contextmanager
+def _output_to(stream):
+  """Send what is written to file descriptors 1 and 2 (C code included) into `stream` (a real file) for the block."""
+  sys.stdout.flush()
+  sys.stderr.flush()
+  saved = [os.dup(1), os.dup(2)]
+  os.dup2(stream.fileno(), 1)
+  os.dup2(stream.fileno(), 2)
+  try:
+    yield
+  finally:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(saved[0], 1)
+    os.dup2(saved[1], 2)
+    for descriptor in saved:
+      os.close(descriptor)
+
+
 def read_exr(path: str) -> dict[str, np.ndarray]:
-  """All channels of a (multi-part) EXR file, keyed by full channel name."""
+  """All channels of a (multi-part) EXR file, keyed by full channel name.
+
+  Raises:
+    OSError: the file does not read, or reads only in part (e.g. Blender wrote it to a full disk): one line with
+      OpenEXR's own message. Its bindings print such messages (measured: a truncated file gave "Warning: Exception
+      raised reading pixel data ..." on stdout and pixels that were not the file's, with no exception), so every
+      message the reader writes counts as a failure.
+  """
+  import io  # pylint: disable=import-outside-toplevel
   channels: dict[str, np.ndarray] = {}
-  with OpenEXR.File(str(path), separate_channels=True) as exr:
-    for part in exr.parts:
-      for name, channel in part.channels.items():
-        channels[name] = np.asarray(channel.pixels, dtype=np.float32)
+  failure = None
+  printed = io.StringIO()  # what the bindings print through Python's sys.stdout/sys.stderr
+  with tempfile.TemporaryFile(mode="w+b") as messages:  # what C code writes to the file descriptors
+    try:
+      with _output_to(messages), contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+        with OpenEXR.File(str(path), separate_channels=True) as exr:
+          for part in exr.parts:
+            for name, channel in part.channels.items():
+              channels[name] = np.asarray(channel.pixels, dtype=np.float32)
+    except Exception as error:  # pylint: disable=broad-except  # OpenEXR raises RuntimeError/OSError variants
+      failure = f"{type(error).__name__}: {str(error)[:200]}"
+    messages.seek(0)
+    said = (messages.read().decode(errors="replace") + printed.getvalue()).strip().splitlines()
+  if said or failure:
+    detail = said[0][-200:] if said else failure
+    raise OSError(f"{path}: the rendered EXR does not read ({detail}); is the disk full?")
   return channels
 
 

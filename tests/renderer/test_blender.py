@@ -389,3 +389,18 @@ def test_save_state_creates_folders_and_leaves_no_backup(tmp_path):
   renderer.save_state(target)
   renderer.save_state(target)
   assert sorted(p.name for p in target.parent.iterdir()) == ["x.blend"]
+
+
+def test_a_truncated_render_output_is_an_error_not_silent_pixels(tmp_path, capfd):
+  """OpenEXR's bindings read a truncated EXR (Blender writing to a full disk) with a printed warning and pixels that
+  are not the file's; read_exr refuses it in one line and nothing reaches the terminal."""
+  from kubricgen.output.images import write_exr
+  from kubricgen.renderer import passes
+  write_exr(str(tmp_path / "full.exr"), np.random.RandomState(0).rand(64, 64, 3).astype(np.float32))
+  data = (tmp_path / "full.exr").read_bytes()
+  (tmp_path / "half.exr").write_bytes(data[:len(data) // 2])
+  assert len(passes.read_exr(str(tmp_path / "full.exr"))) == 3
+  with pytest.raises(OSError, match=r"half.exr: the rendered EXR does not read \(.*\); is the disk full\?"):
+    passes.read_exr(str(tmp_path / "half.exr"))
+  captured = capfd.readouterr()
+  assert not captured.out.strip() and not captured.err.strip(), captured
