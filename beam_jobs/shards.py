@@ -74,13 +74,9 @@ WRITERS = {"tfrecord": write_tfrecord, "array_record": write_array_record}
 
 
 def file_digest(path: str) -> dict[str, Any]:
-  """{"bytes": size, "sha256": hex digest} of a local file, read in 1 MiB blocks."""
-  digest, size = hashlib.sha256(), 0
-  with open(path, "rb") as handle:
-    for block in iter(lambda: handle.read(1 << 20), b""):
-      digest.update(block)
-      size += len(block)
-  return {"bytes": size, "sha256": digest.hexdigest()}
+  """{"bytes": size, "sha256": hex digest} of a local file."""
+  from kubricgen.assets.integrity import sha256_file  # pylint: disable=import-outside-toplevel
+  return {"bytes": os.path.getsize(path), "sha256": sha256_file(path)}
 
 
 def bytes_digest(data: bytes) -> dict[str, Any]:

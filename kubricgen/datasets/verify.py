@@ -21,6 +21,8 @@ import dataclasses
 import os
 from typing import Callable, Iterator
 
+from kubricgen.datasets import checksums
+
 
 @dataclasses.dataclass
 class Report:
@@ -203,35 +205,9 @@ def verify(version_dir: str, max_problems: int = 20, progress: bool | None = Non
       if duplicates:
         problem(f"{split_name}: {len(duplicates)} image_ids occur more than once (e.g. {duplicates[:5]})")
   named = " ".join(problems)
-  for name, found, listed in _checksum_mismatches(version_dir):
+  for name, found, listed in checksums.mismatches(version_dir):
     if name not in named:
-      problem(f"{os.path.join(version_dir, name)}: sha256 {found}, {CHECKSUMS} says {listed[:16]}… (its records all "
-              "read and check: the change is outside them)" if found != "missing" else
-              f"{os.path.join(version_dir, name)}: missing; {CHECKSUMS} lists it")
+      problem(f"{os.path.join(version_dir, name)}: sha256 {found}, {checksums.CHECKSUMS} says {listed[:16]}… (its "
+              "records all read and check: the change is outside them)" if found != "missing" else
+              f"{os.path.join(version_dir, name)}: missing; {checksums.CHECKSUMS} lists it")
   return Report(path=version_dir, splits=counts, formats=formats, records=checked, problems=problems)
-
-
-CHECKSUMS = "files.sha256"
-
-
-def _checksum_mismatches(version_dir: str) -> list[tuple[str, str, str]]:
-  """(name, found sha256 prefix or "missing", listed sha256) of each file whose bytes differ from files.sha256."""
-  from beam_jobs.shards import file_digest  # pylint: disable=import-outside-toplevel
-  path = os.path.join(version_dir, CHECKSUMS)
-  if not os.path.isfile(path):
-    return []
-  out = []
-  with open(path, encoding="utf-8", errors="replace") as handle:
-    for line in handle:
-      listed, _, name = line.rstrip("\n").partition("  ")
-      if not name:
-        out.append((CHECKSUMS, "unparsable line", line.strip()[:40]))
-        continue
-      file = os.path.join(version_dir, name)
-      if not os.path.isfile(file):
-        out.append((name, "missing", listed))
-        continue
-      found = file_digest(file)["sha256"]
-      if found != listed:
-        out.append((name, f"{found[:16]}…", listed))
-  return out

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from kubricgen.datasets.si_score.build import write_checksums
+from kubricgen.datasets import checksums
 from kubricgen_robustness.data import source
 
 
@@ -16,7 +16,7 @@ def listed_copy(tiny_data_dir, tmp_path):
   copy = tmp_path / "tfds"
   shutil.copytree(tiny_data_dir, copy)
   (version_dir,) = [root for root, _, files in os.walk(copy) if "dataset_info.json" in files]
-  write_checksums(version_dir)
+  checksums.write(version_dir)
   return str(copy), version_dir
 
 

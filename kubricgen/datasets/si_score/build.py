@@ -24,6 +24,7 @@ import tempfile
 import time
 from typing import Iterator
 
+from kubricgen.datasets import checksums
 from kubricgen.datasets.si_score.generate import Generator
 from kubricgen.datasets.si_score.si_score_dataset_builder import CONFIG_NAMES, Builder
 from kubricgen.datasets.si_score import specs
@@ -232,7 +233,7 @@ def _run_into(sink, builder: Builder, generator: Generator, jobs, split: str, me
   sink.remove_temporaries()  # the pipeline has ended: no writer is left, only what killed ones left behind
   examples = _write_dataset_info(builder, markers, split, metadata_dir)
   _write_build_record(metadata_dir, identity)
-  write_checksums(metadata_dir, {name: f["sha256"] for marker in markers for name, f in marker["files"].items()})
+  checksums.write(metadata_dir, {name: f["sha256"] for marker in markers for name, f in marker["files"].items()})
   summary = _summary(markers, run_started, time.perf_counter() - start, beam_args)
   summary["examples_published"] = examples
   return examples, summary
@@ -330,23 +331,6 @@ def _build_in_workers_gcs(config, generator, data_dir, overwrite, progress, beam
   return BuiltConfig(config, final, examples, time.perf_counter() - start, summary=summary)
 
 
-CHECKSUMS = "files.sha256"
-
-
-def write_checksums(version_dir: str, known: dict[str, str] | None = None) -> None:
-  """Write `files.sha256` into local `version_dir`: the sha256 of every file the dataset publishes, in `sha256sum`
-  format ("<hex>  <name>" per line, sorted by name; `sha256sum -c files.sha256` checks a local copy). `known`
-  gives digests already computed where the file was written (the shards' markers; on gs:// the shards are not in
-  `version_dir`); every other file in `version_dir` is read and hashed here."""
-  from beam_jobs.shards import file_digest  # pylint: disable=import-outside-toplevel
-  digests = dict(known or {})
-  for name in os.listdir(version_dir):
-    if name != CHECKSUMS and name not in digests and os.path.isfile(os.path.join(version_dir, name)):
-      digests[name] = file_digest(os.path.join(version_dir, name))["sha256"]
-  with open(os.path.join(version_dir, CHECKSUMS), "w", encoding="utf-8") as handle:
-    handle.writelines(f"{digest}  {name}\n" for name, digest in sorted(digests.items()))
-
-
 def _write_build_record(version_dir: str, identity: dict | None) -> None:
   if identity is not None:
     with open(os.path.join(version_dir, BUILD_RECORD), "w", encoding="utf-8") as handle:
@@ -384,7 +368,7 @@ def build_config(config: str, generator: Generator, data_dir: str, overwrite: bo
       staged = os.path.join(staging, NAME, config, version)
       _convert_to_array_record(staged)
       _write_build_record(staged, identity)
-      write_checksums(staged)
+      checksums.write(staged)
       examples = sum(split.num_examples for split in builder.info.splits.values())
       _publish(staged, final)
     finally:
