@@ -56,34 +56,6 @@ def _asset_id(relative: pathlib.PurePosixPath) -> str:
   return text if re.match(r"^[A-Za-z0-9]", text) else f"a{text}"
 
 
-# MTL texture-map options and how many values each takes (-o, -s, -t take 1 to 3 numbers), from the MTL spec.
-_MAP_OPTIONS = {"-blendu": 1, "-blendv": 1, "-bm": 1, "-boost": 1, "-cc": 1, "-clamp": 1, "-imfchan": 1, "-mm": 2,
-                "-texres": 1, "-type": 1, "-o": 3, "-s": 3, "-t": 3}
-
-
-def _map_file(statement: str) -> str | None:
-  """The file name of an MTL map statement (`map_Kd [options] file name`): the rest of the line after the options,
-  spaces included."""
-  rest = statement.split(None, 1)[1] if len(statement.split(None, 1)) == 2 else ""
-  while rest.startswith("-"):
-    option, _, rest = rest.partition(" ")
-    rest = rest.lstrip()
-    for _ in range(_MAP_OPTIONS.get(option.lower(), 1)):
-      value, _, remainder = rest.partition(" ")
-      if option.lower() in ("-o", "-s", "-t") and not _is_number(value):
-        break  # these take 1 to 3 numbers
-      rest = remainder.lstrip()
-  return rest.strip() or None
-
-
-def _is_number(text: str) -> bool:
-  try:
-    float(text)
-    return True
-  except ValueError:
-    return False
-
-
 def _references(mesh: pathlib.Path) -> list[str]:
   """Files a mesh names, relative to the mesh: an OBJ's material libraries (`mtllib`) and their texture maps
   (`map_*`, `bump`, `disp`, `decal`, `refl`, with options and spaces in names), a glTF's external buffers and images
@@ -92,23 +64,7 @@ def _references(mesh: pathlib.Path) -> list[str]:
   found = []
   suffix = mesh.suffix.lower()
   if suffix == ".obj":
-    for line in mesh.read_text(encoding="utf-8", errors="replace").splitlines():
-      if not line.startswith("mtllib"):
-        continue
-      whole = line[len("mtllib"):].strip()
-      # One library whose name holds spaces, or several separated by spaces (the OBJ spec's form).
-      libraries = [whole] if (mesh.parent / whole).is_file() else whole.split()
-      for mtl in libraries:
-        found.append(mtl)
-        mtl_path = mesh.parent / mtl
-        if not mtl_path.is_file():
-          continue
-        for entry in mtl_path.read_text(encoding="utf-8", errors="replace").splitlines():
-          keyword = entry.strip().split(None, 1)[0].lower() if entry.strip() else ""
-          if keyword.startswith("map_") or keyword in ("bump", "disp", "decal", "refl", "norm"):
-            name = _map_file(entry.strip())
-            if name:
-              found.append(str(pathlib.PurePosixPath(mtl).parent / name.replace("\\", "/")))
+    found += [reference for _, reference in meshes.obj_references(mesh)]
   elif suffix == ".gltf":
     data = json.loads(mesh.read_text(encoding="utf-8"))
     found += [urllib.parse.unquote(b["uri"]) for b in data.get("buffers", []) + data.get("images", [])

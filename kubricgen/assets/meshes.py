@@ -226,9 +226,9 @@ def read_pieces(path) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def hull(vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-  import trimesh  # pylint: disable=import-outside-toplevel
-  shape = trimesh.convex.convex_hull(np.asarray(vertices))
-  return np.asarray(shape.vertices), np.asarray(shape.faces)
+  """The convex hull of (N, 3) points (kubricgen.scene.geometry.convex_hull)."""
+  from kubricgen.scene import geometry  # pylint: disable=import-outside-toplevel
+  return geometry.convex_hull(vertices)
 
 
 def nearly_convex(vertices: np.ndarray, faces: np.ndarray, ratio: float = 0.98) -> bool:
@@ -315,3 +315,57 @@ def mass_properties(pieces: list[tuple[np.ndarray, np.ndarray]], size_m: float, 
   return {"density": density, "volume": round(real_volume, 9), "mass": round(real_volume * density, 6),
           "center_of_mass": [round(float(c), 6) for c in centre],
           "inertia_per_kg": [[round(float(v) / volume, 6) for v in row] for row in inertia]}
+
+
+# MTL texture-map options and how many values each takes (-o, -s, -t take 1 to 3 numbers), from the MTL spec.
+_MAP_OPTIONS = {"-blendu": 1, "-blendv": 1, "-bm": 1, "-boost": 1, "-cc": 1, "-clamp": 1, "-imfchan": 1, "-mm": 2,
+                "-texres": 1, "-type": 1, "-o": 3, "-s": 3, "-t": 3}
+MAP_KEYWORDS = ("bump", "disp", "decal", "refl", "norm")  # besides every map_* statement
+
+
+def _is_number(text: str) -> bool:
+  try:
+    float(text)
+    return True
+  except ValueError:
+    return False
+
+
+def map_file(statement: str) -> str | None:
+  """The file name of an MTL map statement (`map_Kd [options] file name`): the rest of the line after the options,
+  spaces included."""
+  rest = statement.split(None, 1)[1] if len(statement.split(None, 1)) == 2 else ""
+  while rest.startswith("-"):
+    option, _, rest = rest.partition(" ")
+    rest = rest.lstrip()
+    for _ in range(_MAP_OPTIONS.get(option.lower(), 1)):
+      value, _, remainder = rest.partition(" ")
+      if option.lower() in ("-o", "-s", "-t") and not _is_number(value):
+        break  # these take 1 to 3 numbers
+      rest = remainder.lstrip()
+  return rest.strip() or None
+
+
+def obj_references(path) -> list[tuple[str, str]]:
+  """(keyword, file relative to the OBJ) of every file an OBJ names: its material libraries ("mtllib") and their
+  texture maps (keyword lower-cased: "map_kd", "bump", ...; options skipped, spaces in names kept)."""
+  path = pathlib.Path(path)
+  found = []
+  for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    if not line.startswith("mtllib"):
+      continue
+    whole = line[len("mtllib"):].strip()
+    # One library whose name holds spaces, or several separated by spaces (the OBJ spec's form).
+    libraries = [whole] if (path.parent / whole).is_file() else whole.split()
+    for mtl in libraries:
+      found.append(("mtllib", mtl))
+      mtl_path = path.parent / mtl
+      if not mtl_path.is_file():
+        continue
+      for entry in mtl_path.read_text(encoding="utf-8", errors="replace").splitlines():
+        keyword = entry.strip().split(None, 1)[0].lower() if entry.strip() else ""
+        if keyword.startswith("map_") or keyword in MAP_KEYWORDS:
+          name = map_file(entry.strip())
+          if name:
+            found.append((keyword, str(pathlib.PurePosixPath(mtl).parent / name.replace("\\", "/"))))
+  return found

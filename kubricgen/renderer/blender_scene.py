@@ -58,22 +58,6 @@ def _file_uvs(obj):
   return None if uv is None or len(uv) != len(loaded.vertices) else np.asarray(uv)
 
 
-def _obj_references_texture(path: str) -> bool:
-  """Whether an OBJ file's material libraries (`mtllib`, names may hold spaces) give a diffuse map (`map_Kd`)."""
-  folder = os.path.dirname(os.path.abspath(path))
-  with open(path, encoding="utf-8", errors="replace") as handle:
-    libraries = [line.split(None, 1)[1].strip() for line in handle if line.startswith("mtllib") and
-                 len(line.split(None, 1)) == 2]
-  for library in libraries:
-    try:
-      with open(os.path.join(folder, library), encoding="utf-8", errors="replace") as handle:
-        if any(line.strip().startswith("map_Kd") for line in handle):
-          return True
-    except OSError:
-      continue
-  return False
-
-
 def file_texture(obj) -> str | None:
   """Path of the base-colour texture the mesh file itself references (an OBJ's MTL `map_Kd`, a glTF/GLB
   baseColorTexture), as a PNG in a cache folder keyed by the image's content; None if the file references none.
@@ -89,8 +73,10 @@ def file_texture(obj) -> str | None:
   image = getattr(material, "baseColorTexture", None)
   if image is None and not obj.render_filename.lower().endswith(".obj"):
     image = getattr(material, "image", None) if not hasattr(material, "baseColorTexture") else None
-  elif image is None and _obj_references_texture(obj.render_filename):
-    image = getattr(material, "image", None)
+  elif image is None:
+    from kubricgen.assets import meshes  # pylint: disable=import-outside-toplevel
+    if any(keyword == "map_kd" for keyword, _ in meshes.obj_references(obj.render_filename)):
+      image = getattr(material, "image", None)
   if image is None:
     return None
   import hashlib  # pylint: disable=import-outside-toplevel
