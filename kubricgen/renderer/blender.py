@@ -36,21 +36,12 @@ ALL_LAYERS = ("rgba",) + DATA_LAYERS
 @contextlib.contextmanager
 def quiet_blender():
   """Silence Blender's chatter on file descriptors 1 and 2; yields a text stream on the real stderr for progress."""
-  sys.stdout.flush()
   sys.stderr.flush()
-  saved = [os.dup(1), os.dup(2)]
-  progress_stream = os.fdopen(os.dup(saved[1]), "w", buffering=1)
-  with open(os.devnull, "wb") as devnull:
-    os.dup2(devnull.fileno(), 1)
-    os.dup2(devnull.fileno(), 2)
+  progress_stream = os.fdopen(os.dup(2), "w", buffering=1)  # the real stderr, taken before it is redirected
   try:
-    yield progress_stream
+    with open(os.devnull, "wb") as devnull, passes.output_to(devnull):
+      yield progress_stream
   finally:
-    progress_stream.flush()
-    os.dup2(saved[0], 1)
-    os.dup2(saved[1], 2)
-    for fd in saved:
-      os.close(fd)
     progress_stream.close()
 
 

@@ -25,7 +25,7 @@ BACKGROUND_Z = 1e9  # Cycles writes 1e10 where a ray hits nothing
 
 
 @contextlib.contextmanager
-def _output_to(stream):
+def output_to(stream):
   """Send what is written to file descriptors 1 and 2 (C code included) into `stream` (a real file) for the block."""
   sys.stdout.flush()
   sys.stderr.flush()
@@ -58,7 +58,7 @@ def read_exr(path: str) -> dict[str, np.ndarray]:
   printed = io.StringIO()  # what the bindings print through Python's sys.stdout/sys.stderr
   with tempfile.TemporaryFile(mode="w+b") as messages:  # what C code writes to the file descriptors
     try:
-      with _output_to(messages), contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+      with output_to(messages), contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
         with OpenEXR.File(str(path), separate_channels=True) as exr:
           for part in exr.parts:
             for name, channel in part.channels.items():
