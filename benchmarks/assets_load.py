@@ -20,9 +20,7 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +31,7 @@ sys.path.insert(0, ROOT)
 from kubricgen.assets import BackgroundLibrary, ClassLibrary, ManifestSource, ProceduralSource  # noqa: E402
 from kubricgen.assets import importer, integrity, locations, storage  # noqa: E402
 from kubricgen.scene import objects as scene_objects  # noqa: E402
+from tests.conftest import environment_variable, gcs_emulator_process  # noqa: E402
 
 
 def forget_memos() -> None:
@@ -51,41 +50,15 @@ def timed_creates(make_source, ids=None) -> tuple[float, int]:
 
 @contextlib.contextmanager
 def cache_dir(path):
-  saved = os.environ.get("KUBRICGEN_ASSET_CACHE")
-  os.environ["KUBRICGEN_ASSET_CACHE"] = str(path)
-  try:
+  with environment_variable("KUBRICGEN_ASSET_CACHE", str(path)):
     yield path
-  finally:
-    if saved is None:
-      os.environ.pop("KUBRICGEN_ASSET_CACHE", None)
-    else:
-      os.environ["KUBRICGEN_ASSET_CACHE"] = saved
 
 
 @contextlib.contextmanager
 def emulator():
-  with contextlib.closing(socket.socket()) as probe:
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-  executable = os.path.join(os.path.dirname(sys.executable), "gcp-storage-emulator")
-  process = subprocess.Popen([executable, "start", "--host=127.0.0.1", f"--port={port}", "--in-memory"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-  try:
-    deadline = time.time() + 20
-    while True:
-      try:
-        socket.create_connection(("127.0.0.1", port), 0.2).close()
-        break
-      except OSError:
-        if time.time() > deadline:
-          raise RuntimeError("emulator did not start") from None
-        time.sleep(0.05)
-    os.environ["STORAGE_EMULATOR_HOST"] = f"http://127.0.0.1:{port}"
+  """A GCS emulator with STORAGE_EMULATOR_HOST pointing at it (the tests' own starter)."""
+  with gcs_emulator_process() as endpoint, environment_variable("STORAGE_EMULATOR_HOST", endpoint):
     yield
-  finally:
-    process.kill()
-    process.wait()
-    os.environ.pop("STORAGE_EMULATOR_HOST", None)
 
 
 def upload_library(scratch: str) -> str:

@@ -189,20 +189,14 @@ def _missing_file(tmp):
 
 
 def _archive_entry_escaping(tmp):
-  from kubricgen.assets import integrity
-  from tests.assets.test_sources import box_obj, local_manifest
+  from tests.assets.test_sources import box_obj, local_manifest, served_from_its_archive
   data = box_obj()
   (tmp / "box.obj").write_bytes(data)
   archive = tmp / "thing.tar.gz"
   with tarfile.open(archive, "w:gz") as tar:
     tar.add(tmp / "box.obj", arcname="../box.obj")
   path = local_manifest(tmp, {"thing.tar.gz": archive.read_bytes()})
-  manifest = json.loads(path.read_text())
-  entry = manifest["assets"][0]
-  entry["archive"] = entry["files"][0]
-  entry["files"] = [{"path": "box/box.obj", "sha256": integrity.sha256_bytes(data), "size": len(data)}]
-  entry["render_file"] = "box/box.obj"
-  path.write_text(json.dumps(manifest))
+  served_from_its_archive(path, data)
   return ["assets", "verify", "--source", str(path)]
 
 

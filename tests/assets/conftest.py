@@ -1,21 +1,17 @@
 """Fixtures for the asset tests: an isolated asset cache and tiny meshes (the GCS emulator is in tests/conftest.py)."""
-import os
 
 import numpy as np
 import pytest
+
+from tests.conftest import environment_variable
 
 
 @pytest.fixture(scope="session", autouse=True)
 def asset_cache(tmp_path_factory):
   """Every asset test shares one fresh cache folder (so results never depend on the user's ~/.cache)."""
   folder = tmp_path_factory.mktemp("asset-cache")
-  saved = os.environ.get("KUBRICGEN_ASSET_CACHE")
-  os.environ["KUBRICGEN_ASSET_CACHE"] = str(folder)
-  yield folder
-  if saved is None:
-    os.environ.pop("KUBRICGEN_ASSET_CACHE", None)
-  else:
-    os.environ["KUBRICGEN_ASSET_CACHE"] = saved
+  with environment_variable("KUBRICGEN_ASSET_CACHE", str(folder)):
+    yield folder
 
 
 @pytest.fixture

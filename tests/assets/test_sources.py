@@ -64,6 +64,18 @@ def test_pybullet_data_meshes_are_verified_used_in_place_and_z_up():
   assert files["duck.obj"] == locations.package_dir("pybullet_data") / "duck.obj"  # used in place, not copied
 
 
+def served_from_its_archive(path, data: bytes):
+  """Rewrite the one-asset manifest at `path` (made by local_manifest from one archive) so its asset comes from that
+  archive, which holds box/box.obj with bytes `data`; returns (manifest, its asset entry) as written."""
+  manifest = json.loads(path.read_text())
+  entry = manifest["assets"][0]
+  entry["archive"] = entry["files"][0]
+  entry["files"] = [{"path": "box/box.obj", "sha256": integrity.sha256_bytes(data), "size": len(data)}]
+  entry["render_file"] = "box/box.obj"
+  path.write_text(json.dumps(manifest))
+  return manifest, entry
+
+
 def local_manifest(tmp_path, files: dict, **entry):
   """A manifest beside `files` (name -> bytes) with correct checksums, plus the folder it lives in."""
   folder = tmp_path / "lib"
@@ -111,12 +123,7 @@ def test_archive_assets_extract_safely_and_escaping_archives_are_refused(tmp_pat
     tar.add(staging / "box" / "box.obj", arcname="box/box.obj")
   blob = archive.read_bytes()
   path = local_manifest(tmp_path, {"thing.tar.gz": blob})
-  manifest = json.loads(path.read_text())
-  entry = manifest["assets"][0]
-  entry["archive"] = entry["files"][0]
-  entry["files"] = [{"path": "box/box.obj", "sha256": integrity.sha256_bytes(data), "size": len(data)}]
-  entry["render_file"] = "box/box.obj"
-  path.write_text(json.dumps(manifest))
+  manifest, entry = served_from_its_archive(path, data)
   obj = ManifestSource.from_manifest(path).create("thing")
   assert obj.asset_id == "thing" and (fresh_cache / "extracted").is_dir()
   # the same manifest shape with an archive whose entry escapes its folder
