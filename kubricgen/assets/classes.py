@@ -85,8 +85,12 @@ class ClassLibrary:
     self.source.info(asset_id)
     return self._split[asset_id]
 
-  def create(self, asset_id: str, **overrides):
-    """A scene object (FileBasedObject or primitive) with its material, normalised to half-extent 1, asset_id set."""
+  def create(self, asset_id: str, texture_from: str | None = None, **overrides):
+    """A scene object (FileBasedObject or primitive) with its material, normalised to half-extent 1, asset_id set.
+    `texture_from`: another instance whose surface it wears (see `ManifestSource.create`)."""
+    if texture_from is not None:
+      self.source.info(texture_from)
+      overrides["texture_from"] = texture_from
     obj = self.source.create(asset_id, **overrides)
     obj.metadata["split"] = self._split[asset_id]
     return obj

@@ -92,16 +92,20 @@ def prepare_mesh(entry: AssetEntry, files: dict[str, pathlib.Path], vhacd_resolu
   return _load(folder)
 
 
-def prepare_procedural(generator: str, params: dict, size_m: float = 0.2, density: float = DEFAULT_DENSITY
-                       ) -> Prepared:
-  """Build a procedural shape (see `kubricgen.assets.shapes`) into the cache, normalised."""
+def prepare_procedural(generator: str, params: dict, size_m: float = 0.2, density: float = DEFAULT_DENSITY,
+                       surface: tuple[str, dict] | None = None) -> Prepared:
+  """Build a procedural shape (see `kubricgen.assets.shapes`) into the cache, normalised; `surface` = (generator,
+  params) of another shape whose skin paints this one (`shapes.generate`)."""
   from kubricgen.assets import shapes  # pylint: disable=import-outside-toplevel
-  key = _key({"kind": "procedural", "generator": generator, "params": params, "size": size_m, "density": density,
-              "shapes": shapes.VERSION})
+  description = {"kind": "procedural", "generator": generator, "params": params, "size": size_m, "density": density,
+                 "shapes": shapes.VERSION}
+  if surface is not None:
+    description["surface"] = [surface[0], surface[1]]
+  key = _key(description)
   folder = locations.cache_dir() / "derived" / key
   if (folder / "info.json").exists():
     return _load(folder)
-  built = shapes.generate(generator, params)
+  built = shapes.generate(generator, params, surface=surface)
   vertices, centre, half = meshes.normalise(built.vertices)
   pieces = [((v - centre) / half, f) for v, f in built.pieces]
   if not pieces:

@@ -197,8 +197,14 @@ class ManifestSource(AssetSource):
       return prepare.Prepared(files[entry.render_file], collision, texture, info)
     return prepare.prepare_mesh(entry, files, self.vhacd_resolution)
 
-  def create(self, asset_id: str, params: dict | None = None, **overrides):
+  def create(self, asset_id: str, params: dict | None = None, texture_from: str | None = None, **overrides):
+    """A scene object for `asset_id`. `params`: a procedural asset's generator parameters to override.
+    `texture_from`: another asset whose surface this one wears (shape-texture cue conflict): for two procedural
+    assets, this shape painted with the other's skin (`shapes.skin`) and given its material; otherwise the other
+    asset's material (colour, finish, texture image through this mesh's UVs)."""
     import kubricgen.scene as kbs  # pylint: disable=import-outside-toplevel
+    if texture_from is not None:
+      return self._create_with_surface(asset_id, texture_from, params, **overrides)
     entry = self.entry(asset_id)
     if params:
       if entry.kind not in ("procedural", "primitive"):
@@ -228,6 +234,26 @@ class ManifestSource(AssetSource):
               "asset_id": entry.id, "metadata": metadata}
     kwargs.update(overrides)
     return kbs.FileBasedObject(**kwargs)
+
+
+  def _create_with_surface(self, asset_id: str, texture_from: str, params: dict | None, **overrides):
+    entry, surface = self.entry(asset_id), self.entry(texture_from)
+    if entry.kind == "procedural" and surface.kind == "procedural":
+      entry = dataclasses.replace(entry, params={**entry.params, **(params or {})})
+      size = entry.scale * UNITS[entry.units]
+      density = float((entry.mass_properties or {}).get("density", prepare.DEFAULT_DENSITY))
+      prepared = prepare.prepare_procedural(entry.generator, entry.params, size, density,
+                                            surface=(surface.generator, dict(surface.params)))
+      material = material_for(surface, prepared.texture, prepared.info.get("mesh_color"))
+      obj = self.create(asset_id, params=params, **overrides)
+      obj.render_filename = str(prepared.render)
+    else:
+      material = self.create(texture_from).material
+      obj = self.create(asset_id, params=params, **overrides)
+    if "material" not in overrides:
+      obj.material = material
+    obj.metadata["texture_from"] = texture_from
+    return obj
 
 
 class ProceduralSource(ManifestSource):

@@ -118,3 +118,30 @@ def test_asset_digest_changes_with_that_asset_only(library):
   first = data["assets"][0]["id"]
   assert changed.asset_digest(first) != library.asset_digest(first)
   assert all(changed.asset_digest(i) == library.asset_digest(i) for i in ids if i != first)
+
+
+def test_texture_from_puts_one_class_surface_on_another_class_shape(library):
+  """The cue_conflict config's surfaces: a procedural shape repainted with another procedural asset's skin keeps
+  its geometry and wears the other's colours; a mesh takes the other's material; an unknown id is refused."""
+  from PIL import Image
+
+  def vertices(obj):
+    with open(obj.render_filename, encoding="utf-8") as handle:
+      return [line for line in handle if line.startswith("v ")]
+
+  def median_colour(obj):
+    return np.median(np.asarray(Image.open(obj.material.texture).convert("RGB")).reshape(-1, 3), axis=0)
+
+  plain = library.create("teapot_red_enamel")
+  peeled = library.create("teapot_red_enamel", texture_from="banana_spotted")
+  banana = library.create("banana_spotted")
+  assert vertices(peeled) == vertices(plain) and peeled.render_filename != plain.render_filename
+  assert peeled.metadata["texture_from"] == "banana_spotted" and peeled.asset_id == "teapot_red_enamel"
+  red, yellow = median_colour(plain), median_colour(peeled)
+  assert red[0] > 2 * red[1] and yellow[1] > 0.7 * yellow[0] and yellow[1] > 2 * yellow[2], (red, yellow)
+  assert np.abs(yellow - median_colour(banana)).max() < 30  # the peel's own colour
+  mug = library.create("mug_pybullet", texture_from="lemon_long")  # a mesh: the lemon's material
+  lemon = library.create("lemon_long").material
+  assert np.array_equal(mug.material.color, lemon.color) and mug.material.texture == lemon.texture
+  with pytest.raises(AssetError, match="unknown asset id 'no_such_skin'"):
+    library.create("teapot_red_enamel", texture_from="no_such_skin")
