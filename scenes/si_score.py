@@ -1,9 +1,9 @@
 """SI-Score with 3D-rendered objects: builds the TFDS dataset `si_score` (configs location, rotation, size, train, and
-viewpoint: a 3D factor of ours).
+the 3D factors of ours: viewpoint, lighting, occlusion, clutter, cue_conflict).
 
   kubricgen render scenes/si_score.py                      # small but complete: every config, every grid point
   kubricgen render scenes/si_score.py --paper              # the paper's resolutions, every held-out instance, the
-                                                           # full viewpoint grid
+                                                           # full grids of the 3D factors
   python -c 'import tensorflow_datasets as tfds; print(tfds.load("si_score/location", split="test"))'
 
 Defaults: 224x224 images, composite mode, one held-out instance per class on 2 backgrounds, 2000 training images,
@@ -19,7 +19,8 @@ import kubricgen as kb  # pylint: disable=wrong-import-position
 from kubricgen.worker.flags import OneLineArgumentParser  # pylint: disable=wrong-import-position
 
 log = logging.getLogger("kubricgen")
-ALL_CONFIGS = ("location", "rotation", "size", "viewpoint", "train")
+ALL_CONFIGS = ("location", "rotation", "size", "viewpoint", "lighting", "occlusion", "clutter", "cue_conflict",
+               "train")
 
 
 def parse_flags():
@@ -43,7 +44,7 @@ def parse_flags():
   parser.add_argument("--seed", type=kb.worker.flags.seed, default=0)
   parser.add_argument("--samples", type=kb.worker.flags.positive_int, default=16, help="Cycles samples per pixel")
   parser.add_argument("--paper", action="store_true", help="paper sizes: 500px location, 512px rotation/size/"
-                      "viewpoint, every held-out instance, the full viewpoint grid (168 poses instead of 12)")
+                      "viewpoint, every held-out instance, the full grids of the 3D factors (e.g. 168 viewpoints instead of 12)")
   parser.add_argument("--overwrite", action="store_true", help="rebuild configs that already exist")
   parser.add_argument("--preview_dir", default="output/si_score", help="where preview_<config>.png go")
   parser.add_argument("--cache_dir", default=None, help="cut-out cache (default: DATA_DIR/.si_score-cache)")

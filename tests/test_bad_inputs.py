@@ -306,7 +306,7 @@ CASES = [
     Case("export-unknown-config", argv("export", "siscore", "--configs", "colour"), "kubricgen: error: export: "
          "argument --configs: the stock siscore builder has no colour config; choose from location,rotation,size", 2),
     Case("export-ours-alone", argv("export", "siscore", "--configs", "viewpoint"),
-         "kubricgen: error: export: argument --configs: viewpoint is a kubricgen config (a 3D factor SI-Score's 2D "
+         "kubricgen: error: export: argument --configs: viewpoint is a kubricgen config (3D factors SI-Score's 2D "
          "pastes cannot vary); the stock siscore builder has only location,rotation,size", 2),
     Case("analyze-few-resamples", argv("analyze", "--model", "x", "--resamples", "10"),
          "kubricgen: error: analyze: --resamples must be at least 100", 2),
@@ -345,7 +345,8 @@ CASES = [
          "kubricgen: error: cannot create output folder …/file: File exists", 1, subprocess=True),
     # Dataset build settings (scenes/si_score.py)
     Case("si-score-unknown-config", argv("render", SI_SCORE, "--configs", "colour"),
-         "si_score: error: argument --configs: unknown ['colour']; choose from location,rotation,size,viewpoint,train", 2,
+         "si_score: error: argument --configs: unknown ['colour']; choose from location,rotation,size,viewpoint,"
+         "lighting,occlusion,clutter,cue_conflict,train", 2,
          subprocess=True),
     Case("si-score-not-square", argv("render", SI_SCORE, "--resolution", "224x100"),
          "si_score: error: argument --resolution: SI-Score images are square, got 224x100", 2, subprocess=True),

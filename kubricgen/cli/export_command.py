@@ -38,7 +38,8 @@ def _parser(fail) -> argparse.ArgumentParser:
   return parser
 
 
-OURS_ALONE = ("viewpoint",)  # si_score configs the stock builder has no counterpart of
+OURS_ALONE = ("viewpoint", "lighting", "occlusion", "clutter", "cue_conflict")  # si_score configs the stock
+# builder has no counterpart of
 
 
 def run(argv: list[str], fail) -> int:
@@ -46,7 +47,7 @@ def run(argv: list[str], fail) -> int:
   configs = [c for c in flags.configs.split(",") if c]
   ours_alone = [c for c in configs if c in OURS_ALONE]
   if ours_alone:
-    return fail(f"export: argument --configs: {','.join(ours_alone)} is a kubricgen config (a 3D factor SI-Score's "
+    return fail(f"export: argument --configs: {','.join(ours_alone)} {'is a kubricgen config' if len(ours_alone) == 1 else 'are kubricgen configs'} (3D factors SI-Score's "
                 f"2D pastes cannot vary); the stock siscore builder has only {','.join(CONFIGS)}", 2)
   unknown = [c for c in configs if c not in CONFIGS]
   if unknown or not configs:

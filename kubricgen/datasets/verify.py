@@ -150,8 +150,8 @@ def verify(version_dir: str, max_problems: int = 20, progress: bool | None = Non
   unknown = [f for f in formats if f not in READERS]
   if unknown:
     raise ValueError(f"{version_dir}: cannot verify file format(s) {unknown}; this reads {sorted(READERS)}")
-  names = features["label"].names if "label" in features else None
-  decoders = {k: tfds.decode.SkipDecoding() for k in ("image", "mask") if k in features}
+  class_fields = {k: f.names for k, f in features.items() if isinstance(f, tfds.features.ClassLabel)}
+  decoders = {k: tfds.decode.SkipDecoding() for k in schema.IMAGE_FIELDS if k in features}
   problems: list[str] = []
 
   def problem(text: str) -> None:
@@ -177,8 +177,8 @@ def verify(version_dir: str, max_problems: int = 20, progress: bool | None = Non
               try:
                 example = features.deserialize_example_np(record, decoders=decoders)
                 example = dict(example)
-                if names is not None:
-                  example["label"] = names[int(example["label"])]
+                for field, names in class_fields.items():
+                  example[field] = names[int(example[field])]
                 stored = example["content_hash"].decode()
                 computed = schema.content_hash(example)
               except Exception as error:  # pylint: disable=broad-except  # a record that is not an example

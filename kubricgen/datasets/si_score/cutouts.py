@@ -40,6 +40,11 @@ class Pose:
   # own pose). "camera": the lights turn with the camera, so the object is lit the same way relative to the
   # viewer in every pose, as if the object turned in front of a fixed camera and rig (the viewpoint config).
   lights: str = "world"
+  # The lighting config: one key light instead of LIGHTS and AMBIENT, as (light_azimuth relative to the camera,
+  # light_elevation, irradiance W/m^2, ambient radiance); see factors.LightingGrid for the conventions.
+  light: tuple[float, float, float, float] | None = None
+  # The cue_conflict config: the surface (material, texture) of this other instance on this instance's shape.
+  texture_from: str | None = None
 
 
 @dataclasses.dataclass
@@ -53,7 +58,10 @@ class Cutout:
   @property
   def key(self) -> str:
     lights = "" if self.pose.lights == "world" else f",{self.pose.lights}-lit"
-    return f"{self.instance_id}@{self.pose.azimuth:g},{self.pose.elevation:g}{lights}/{self.resolution}"
+    if self.pose.light is not None:
+      lights += ",key" + ",".join(f"{v:g}" for v in self.pose.light)
+    surface = f"+{self.pose.texture_from}" if self.pose.texture_from else ""
+    return f"{self.instance_id}{surface}@{self.pose.azimuth:g},{self.pose.elevation:g}{lights}/{self.resolution}"
 
 
 def camera_for(pose: Pose, view_size: float = VIEW_SIZE, roll_degrees: float = 0.0) -> kb.OrthographicCamera:
@@ -93,9 +101,27 @@ def light_rotation(pose: Pose) -> np.ndarray:
   return about_z @ about_x
 
 
+def key_light_direction(pose: Pose) -> np.ndarray:
+  """(3,) float64 unit vector from the object towards `pose.light`'s key light, world frame: azimuth
+  pose.azimuth + light_azimuth about world Z (the camera's azimuth convention, so +90 is the image's right),
+  elevation light_elevation above the horizontal."""
+  azimuth, elevation = np.radians(pose.azimuth + pose.light[0]), np.radians(pose.light[1])
+  return np.array([np.sin(azimuth) * np.cos(elevation), -np.cos(azimuth) * np.cos(elevation), np.sin(elevation)])
+
+
+KEY_LIGHT_SOFTNESS = 0.05  # radians: the key light's angular diameter (a sun, sharp shadows)
+
+
 def add_lights(scene: kb.Scene, pose: Pose | None = None) -> None:
   """LIGHTS (directional, aimed at the origin) and the ambient grey; turned with the camera for a camera-frame
-  `pose` (see Pose.lights)."""
+  `pose` (see Pose.lights). A pose with a `light` (the lighting config) gets that one key light and its ambient
+  instead."""
+  if pose is not None and pose.light is not None:
+    _, _, irradiance, ambient = pose.light
+    scene += kb.DirectionalLight(name="key", position=tuple(CAMERA_DISTANCE * key_light_direction(pose)),
+                                 look_at=(0, 0, 0), intensity=float(irradiance), shadow_softness=KEY_LIGHT_SOFTNESS)
+    scene.ambient_illumination = (ambient, ambient, ambient, 1.0)
+    return
   rotation = light_rotation(pose) if pose is not None else np.eye(3)
   for light in LIGHTS:
     position = rotation @ np.asarray(light["position"], np.float64)
@@ -116,6 +142,10 @@ def cache_key(library, instance_id: str, pose: Pose, resolution: int, samples: i
   except metadata.PackageNotFoundError:
     bpy_version = "unknown"
   lights = [] if pose.lights == "world" else [pose.lights, REFERENCE_ELEVATION]  # world-lit keys as before
+  if pose.light is not None:
+    lights += ["key", list(pose.light), KEY_LIGHT_SOFTNESS]
+  if pose.texture_from:
+    lights += ["surface", pose.texture_from, digest(pose.texture_from) if digest else ""]
   parts = [CACHE_VERSION, instance_id, asset, pose.azimuth, pose.elevation, *lights, resolution, samples, LIGHTS,
            AMBIENT,
            VIEW_SIZE, CAMERA_DISTANCE, dict(engine="cycles", denoising=True, transparent=True, seed=0,
@@ -230,7 +260,8 @@ def render_cutout(library, instance_id: str, pose: Pose, resolution: int, sample
   if rgba is None:
     from kubricgen.renderer.blender import Blender  # pylint: disable=import-outside-toplevel
     scene = kb.Scene(resolution=(resolution, resolution), frame_start=1, frame_end=1)
-    obj = library.create(instance_id)
+    obj = (library.create(instance_id, texture_from=pose.texture_from) if pose.texture_from else
+           library.create(instance_id))
     obj.name = "object"
     scene += obj
     add_lights(scene, pose)

@@ -87,6 +87,122 @@ VIEWPOINT_GRIDS = {
 VIEWPOINT_SUBSETS = ("viewpoint",)
 
 
+@dataclasses.dataclass(frozen=True)
+class LightingGrid:
+  """The `lighting` test config (ours): one key light (a sun: parallel rays) whose direction and irradiance vary,
+  over a constant dim ambient, on the instance's fixed test pose, object centred at `area`, no rotation.
+
+  Two one-factor-at-a-time sweeps: every direction (azimuths x elevations) at `nominal_irradiance`, and every
+  irradiance at `nominal_direction`. Physical terms: `light_azimuth` in degrees about the world's up axis relative
+  to the camera (0 = the light comes from the camera's side, +90 = from the image's right, 180 = from behind the
+  object), `light_elevation` in degrees above the horizontal plane, `light_irradiance` in W/m^2 on a surface facing
+  the light (Blender's sun strength), `ambient_radiance` the uniform sky's radiance (W/m^2/sr per unit colour,
+  Blender's world strength x colour). The camera (Standard view transform, exposure 0) clips what exceeds white.
+  """
+  name: str
+  azimuths: tuple[float, ...]
+  elevations: tuple[float, ...]
+  irradiances: tuple[float, ...]
+  nominal_direction: tuple[float, float] = (-45.0, 45.0)
+  nominal_irradiance: float = 4.0
+  ambient_radiance: float = 0.08
+  area: float = 0.25
+  visibility_threshold: float = 0.0
+  paper_resolution: int = 512
+
+  def conditions(self) -> list[tuple[float, float, float]]:
+    """(light_azimuth, light_elevation, light_irradiance): the direction sweep (elevation, then azimuth) at the
+    nominal irradiance, then the irradiance sweep at the nominal direction; each condition once."""
+    found = [(a, e, self.nominal_irradiance) for e in self.elevations for a in self.azimuths]
+    found += [(*self.nominal_direction, i) for i in self.irradiances]
+    return list(dict.fromkeys(found))
+
+  def __len__(self) -> int:
+    return len(self.conditions())
+
+
+@dataclasses.dataclass(frozen=True)
+class OcclusionGrid:
+  """The `occlusion` test config (ours): the share of the object's pixels hidden by an occluder in front of it.
+
+  Levels are shares of the object's mask pixels (alpha > 127) hidden; the occluder slides in from one side (left or
+  right, seeded) until the share measured from the image's instance masks is within `tolerance` of the level. Two
+  occluders: a plain grey `bar` (full image height) and an `object` of another class (its held-out instance in its
+  test pose, scaled up as far as needed). Level 0 has no occluder (`occluder` "none") and is made once."""
+  name: str
+  levels: tuple[float, ...]
+  occluders: tuple[str, ...] = ("bar", "object")
+  area: float = 0.25
+  tolerance: float = 0.01
+  visibility_threshold: float = 0.0
+  paper_resolution: int = 512
+
+  def conditions(self) -> list[tuple[float, str]]:
+    """(level, occluder) in a fixed order: level 0 once with "none", then each occluder's levels."""
+    found = [(0.0, "none")] if 0.0 in self.levels else []
+    return found + [(level, kind) for kind in self.occluders for level in self.levels if level > 0]
+
+  def __len__(self) -> int:
+    return len(self.conditions())
+
+
+@dataclasses.dataclass(frozen=True)
+class ClutterGrid:
+  """The `clutter` test config (ours): `num_distractors` objects of other classes (held-out instances in their test
+  poses) around the centred target. The image is cut into 3 x 3 cells; the target sits in the middle one at `area`,
+  each distractor in its own outer cell (seeded choice, jittered by up to `jitter` of the image) at
+  `distractor_area`, in front of or behind the target (seeded). The target's visible share is measured from the
+  masks and recorded; every distractor keeps at least `min_distractor_visible` of its own pixels in view."""
+  name: str
+  counts: tuple[int, ...]
+  area: float = 0.1
+  distractor_area: float = 0.05
+  jitter: float = 0.08
+  min_distractor_visible: float = 0.3
+  visibility_threshold: float = 0.0
+  paper_resolution: int = 512
+
+  def __len__(self) -> int:
+    return len(self.counts)
+
+
+@dataclasses.dataclass(frozen=True)
+class CueConflictGrid:
+  """The `cue_conflict` test config (ours): the shape of one class's held-out instance rendered with the surface
+  (material and texture) of another class's held-out instance, in the shape instance's test pose, centred at
+  `area`. `textures_per_shape` other classes per shape (seeded; None: every other class)."""
+  name: str
+  textures_per_shape: int | None
+  area: float = 0.25
+  visibility_threshold: float = 0.0
+  paper_resolution: int = 512
+
+
+# The other 3D factors' grids (the viewpoint's are VIEWPOINT_GRIDS): "default" keeps the main job small, "full"
+# (--paper) is the fine grid.
+GRIDS_3D = {
+    "default": dict(
+        lighting=LightingGrid("lighting", azimuths=(-90.0, 0.0, 90.0, 180.0), elevations=(15.0, 60.0),
+                              irradiances=(0.25, 1.0, 4.0, 16.0, 64.0)),
+        occlusion=OcclusionGrid("occlusion", levels=(0.0, 0.3, 0.6, 0.9)),
+        clutter=ClutterGrid("clutter", counts=(0, 2, 4, 8)),
+        cue_conflict=CueConflictGrid("cue_conflict", textures_per_shape=2)),
+    "full": dict(
+        lighting=LightingGrid("lighting", azimuths=tuple(float(a) for a in range(-180, 180, 30)),
+                              elevations=(0.0, 15.0, 30.0, 45.0, 60.0, 75.0),
+                              irradiances=tuple(float(2.0 ** k) for k in range(-3, 8))),
+        occlusion=OcclusionGrid("occlusion", levels=tuple(round(0.1 * k, 1) for k in range(10))),
+        clutter=ClutterGrid("clutter", counts=tuple(range(9))),
+        cue_conflict=CueConflictGrid("cue_conflict", textures_per_shape=None)),
+}
+SUBSETS_3D = ("viewpoint", "lighting", "occlusion", "clutter", "cue_conflict")
+
+
+def grid_3d(subset: str, grids: str):
+  """The grid of a 3D-factor subset at a grid size ("default" or "full")."""
+  return VIEWPOINT_GRIDS[grids] if subset == "viewpoint" else GRIDS_3D[grids][subset]
+
+
 def validate(x: float, y: float, area: float, rotation: float) -> None:
   """Raise ValueError naming the factor when a value is outside its domain."""
   for name, value in (("x", x), ("y", y), ("area", area), ("rotation", rotation)):

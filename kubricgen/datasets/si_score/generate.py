@@ -25,6 +25,7 @@ from kubricgen.datasets.si_score.specs import Job, Settings
 
 EXAMPLE_FORMAT_VERSION = 3  # bump whenever the bytes of an example would change for the same spec (2: PNG masks; 3: uint8 paste)
 log = logging.getLogger("kubricgen")
+LAYERED_SUBSETS = ("occlusion", "clutter")  # several instances per image (`layered`)
 SPECS_PER_TASK = 32  # with several processes: specs composited per task (small, so a job's first results come soon)
 
 
@@ -79,7 +80,7 @@ class Generator:
   def __getstate__(self):  # ship the recipe, not the loaded libraries
     state = dict(self.__dict__)
     for cached in ("library", "backgrounds", "imagenet_labels", "_background_cache", "_process_pool",
-                   "_spawnable"):
+                   "_spawnable", "_other_cutouts"):
       state.pop(cached, None)
     state["processes"] = None  # a pickled copy (a worker's) composites in its own process
     return state
@@ -161,7 +162,8 @@ class Generator:
   def _examples_in_pose(self, job: Job, pose, specs) -> Iterator[tuple[str, dict]]:
     job = dataclasses.replace(job, pose=pose, specs=tuple(specs))
     cutout = self.cutout(job)
-    if self.settings.mode == "full3d":
+    layered = job.specs[0].subset in LAYERED_SUBSETS  # composited in both modes (see `layered`)
+    if self.settings.mode == "full3d" and not layered:
       from kubricgen.datasets.si_score import full3d  # pylint: disable=import-outside-toplevel
       points = [(s.x, s.y, s.area, s.rotation) for s in job.specs]
       rendered = full3d.render_images(self.library, cutout, [self.background(s.background_id) for s in job.specs],
@@ -169,8 +171,8 @@ class Generator:
       for spec, result in zip(job.specs, rendered):
         if result.pct_inside_image >= spec.visibility_threshold:
           yield spec.key, schema.example(spec, result.image, result.mask, result.pct_inside_image,
-                                         self.imagenet_labels[spec.class_name])
-    elif len(job.specs) > SPECS_PER_TASK and self._use_processes():
+                                         self.imagenet_labels[spec.class_name], self._extra(spec))
+    elif len(job.specs) > SPECS_PER_TASK and not layered and self._use_processes():
       pool = self._pool()
       with _main_module_hidden():  # children are started by submit()
         tasks = [pool.submit(_composite_in_worker, cutout, job.specs[start:start + SPECS_PER_TASK])
@@ -187,17 +189,90 @@ class Generator:
   def serialized_examples(self, job: Job) -> list[bytes]:
     """The job's examples as the records a TFDS shard stores: serialized tf.train.Examples of `schema.features`
     (deterministic map order), in spec order. What the job pipeline's workers write as the job's shard."""
-    encode = schema.encoder(tuple(sorted(c.name for c in self.library.classes)))
+    encode = schema.encoder(tuple(sorted(c.name for c in self.library.classes)), job.specs[0].subset)
     return [encode(example) for _, example in self.examples(job)]
 
   def composite_examples(self, cutout: cutouts.Cutout, specs) -> Iterator[tuple[str, dict]]:
     """Composite mode in this process: (key, TFDS example) of each spec that passes its visibility threshold."""
     for spec in specs:
-      result = composite_mode.composite(cutout.rgba, self.background(spec.background_id), spec.x, spec.y, spec.area,
-                                        spec.rotation, key=cutout.key)
+      if spec.subset in LAYERED_SUBSETS:
+        result, extra = self._layered(cutout, spec)
+      else:
+        result = composite_mode.composite(cutout.rgba, self.background(spec.background_id), spec.x, spec.y,
+                                          spec.area, spec.rotation, key=cutout.key)
+        extra = self._extra(spec)
       if result.pct_inside_image >= spec.visibility_threshold:
         yield spec.key, schema.example(spec, result.image, result.mask, result.pct_inside_image,
-                                       self.imagenet_labels[spec.class_name])
+                                       self.imagenet_labels[spec.class_name], extra)
+
+  @staticmethod
+  def _extra(spec) -> dict | None:
+    """The EXTRA_FIELDS of a spec whose config's fields follow from the spec alone (lighting, cue_conflict)."""
+    if spec.subset == "lighting":
+      azimuth, elevation, irradiance, ambient = spec.pose.light
+      return dict(light_azimuth=azimuth, light_elevation=elevation, light_irradiance=irradiance,
+                  ambient_radiance=ambient)
+    if spec.subset == "cue_conflict":
+      return dict(shape_label=spec.class_name, texture_label=spec.parameter("texture_class"),
+                  texture_instance=spec.pose.texture_from)
+    return None
+
+  def other_cutout(self, instance_id: str, pose) -> cutouts.Cutout:
+    """The cut-out of another instance (an occluder or distractor), rendered or loaded once per process."""
+    cache = self.__dict__.setdefault("_other_cutouts", {})
+    key = (instance_id, pose)
+    if key not in cache:
+      if len(cache) > 64:
+        cache.clear()
+      cache[key] = cutouts.render_cutout(self.library, instance_id, pose, self.settings.render_resolution,
+                                         self.settings.samples, self.cache_dir)
+    return cache[key]
+
+  def _layered(self, cutout: cutouts.Cutout, spec) -> tuple[composite_mode.Composite, dict]:
+    """An occlusion or clutter example: the target (instance 1) and the other layers, composited; returns the
+    target's composite (visible mask) and the config's EXTRA_FIELDS, measured from the instance masks."""
+    from kubricgen.datasets.si_score import factors, layered  # pylint: disable=import-outside-toplevel
+    background = self.background(spec.background_id)
+    height, width = background.shape[:2]
+    target, placement = layered.cutout_layer(cutout.rgba, cutout.key, spec.x, spec.y, spec.area, 1, width, height)
+    if spec.subset == "occlusion":
+      grid = factors.grid_3d("occlusion", self.settings.grids)
+      level, occluder = spec.parameter("occlusion"), spec.parameter("occluder")
+      whole = target.alpha(width, height) > 127
+      layers = [target]
+      if occluder == "bar":
+        layers.append(layered.bar_layer(*layered.bar_for(whole, level, spec.parameter("side")), height, 2))
+      elif occluder == "object":
+        other = self.other_cutout(spec.parameter("occluder_instance"), spec.parameter("occluder_pose"))
+        area, left, top = layered.occluder_placement(whole, other.rgba, other.key, level, spec.parameter("side"),
+                                                     spec.area, width, height, grid.tolerance)
+        straight = composite_mode.place(other.rgba, 0.5, 0.5, area, 0.0, width, height,
+                                        key=other.key).transformed.straight
+        layers.append(layered.Layer(straight, left, top, 2))
+      stacked = layered.stack(background, layers)
+      extra = dict(occlusion=level, occluded_fraction=round(1 - stacked.visible_fraction(1), 6), occluder=occluder,
+                   occluder_class=spec.parameter("occluder_class") if occluder == "object" else "")
+    else:
+      grid = factors.grid_3d("clutter", self.settings.grids)
+      behind, in_front, classes = [], [], []
+      for number, (instance_id, class_name, pose, x, y, front) in enumerate(spec.parameter("distractors"), start=2):
+        other = self.other_cutout(instance_id, pose)
+        layer, _ = layered.cutout_layer(other.rgba, other.key, x, y, grid.distractor_area, number, width, height)
+        (in_front if front else behind).append(layer)
+        classes.append(class_name)
+      layers = behind + [target] + in_front
+      stacked = layered.stack(background, layers)
+      for layer in list(layers):  # a distractor hidden too much comes to the front (seeded order otherwise kept)
+        if layer.instance > 1 and stacked.visible_fraction(layer.instance) < grid.min_distractor_visible:
+          layers.remove(layer)
+          layers.append(layer)
+          stacked = layered.stack(background, layers)
+      extra = dict(num_distractors=spec.parameter("num_distractors"),
+                   visible_fraction=round(stacked.visible_fraction(1), 6), distractor_classes=",".join(classes))
+    extra.update(amodal_mask=stacked.amodal[1][..., None], segmentation=stacked.segmentation[..., None])
+    result = composite_mode.Composite(image=stacked.image, mask=stacked.visible[1][..., None],
+                                      pct_inside_image=placement.pct_inside_image, box=placement.box)
+    return result, extra
 
 
 @contextlib.contextmanager

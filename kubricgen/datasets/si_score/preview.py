@@ -15,9 +15,10 @@ def outline(mask: np.ndarray) -> np.ndarray:
 
 
 def contact_sheet(examples, class_names, columns: int = 8, tile: int = 128, title: str = "",
-                  captions: str = "placement") -> Image.Image:
-  """A grid of examples (dicts with numpy image/mask and factors) with mask outlines and captions (`captions`:
-  "placement" = x, y, area, rotation; "pose" = azimuth, elevation)."""
+                  captions="placement") -> Image.Image:
+  """A grid of examples (dicts with numpy image/mask and factors) with mask outlines and captions. `captions`:
+  "placement" (x, y, area, rotation), "pose" (azimuth, elevation) or a function example -> text. Where an example
+  has an `amodal_mask`, the hidden part of the object's outline is drawn in cyan."""
   examples = list(examples)
   rows = max(1, -(-len(examples) // columns))
   caption_h, title_h = 24, 18
@@ -25,8 +26,12 @@ def contact_sheet(examples, class_names, columns: int = 8, tile: int = 128, titl
   draw = ImageDraw.Draw(sheet)
   draw.text((4, 3), title, fill=(0, 0, 0))
   for index, example in enumerate(examples):
+    if example is None:
+      continue
     image = np.array(example["image"])
     mask = np.asarray(example["mask"])[..., 0]
+    if "amodal_mask" in example:
+      image[outline(np.asarray(example["amodal_mask"])[..., 0]) & ~(mask > 127)] = (0, 255, 255)
     image[outline(mask)] = (255, 255, 0)
     picture = Image.fromarray(image).resize((tile, tile), Image.BILINEAR)
     column, row = index % columns, index // columns
@@ -37,43 +42,103 @@ def contact_sheet(examples, class_names, columns: int = 8, tile: int = 128, titl
     draw.line([(left + cx, top + cy - 4), (left + cx, top + cy + 4)], fill=(255, 0, 255))
     label = class_names[int(example["label"])]
     draw.text((left + 2, top + tile + 1), f"{label[:18]}", fill=(0, 0, 0))
-    factors = (f"az{float(example['azimuth']):.0f} el{float(example['elevation']):.0f}" if captions == "pose" else
-               f"x{float(example['x']):.2f} y{float(example['y']):.2f} a{float(example['area']):.2f} "
-               f"r{float(example['rotation']):.0f}")
+    if callable(captions):
+      factors = captions(example)
+    elif captions == "pose":
+      factors = f"az{float(example['azimuth']):.0f} el{float(example['elevation']):.0f}"
+    else:
+      factors = (f"x{float(example['x']):.2f} y{float(example['y']):.2f} a{float(example['area']):.2f} "
+                 f"r{float(example['rotation']):.0f}")
     draw.text((left + 2, top + tile + 12), factors, fill=(60, 60, 60))
   return sheet
 
 
-def preview_viewpoint(builder, split: str, instances: int = 4) -> Image.Image:
-  """The viewpoint config: one row per (instance, elevation), azimuth varying along the row, for `instances` object
-  instances spread over the config (each on its first background)."""
+def _text(value) -> str:
+  return value.decode() if isinstance(value, bytes) else str(value)
+
+
+# Per 3D-factor config: (row of an example: what stays fixed along a row, column order: the factor varying along
+# it, caption, what a row shows). Rows are chosen for a few instances, each on its first background.
+ROW_LAYOUTS = {
+    "viewpoint": (lambda e: float(e["elevation"]), lambda e: float(e["azimuth"]), "pose",
+                  "each row one instance at one elevation, azimuth varying along the row"),
+    "lighting": (lambda e: "irradiance" if _direction(e) == _nominal_direction.value else
+                 f"elevation {float(e['light_elevation']):g}",
+                 lambda e: (float(e["light_irradiance"]), float(e["light_azimuth"])),
+                 lambda e: (f"az{float(e['light_azimuth']):.0f} el{float(e['light_elevation']):.0f} "
+                            f"{float(e['light_irradiance']):g}W/m2"),
+                 "each row one instance: key-light azimuth at one elevation, or irradiance (dim to over-exposed)"),
+    "occlusion": (lambda e: _text(e["occluder"]), lambda e: float(e["occlusion"]),
+                  lambda e: f"{_text(e['occluder'])} {float(e['occlusion']):.2f} ({float(e['occluded_fraction']):.3f})",
+                  "each row one instance and occluder, the hidden share growing along the row (measured in "
+                  "brackets; cyan: hidden outline)"),
+    "clutter": (lambda e: 0, lambda e: int(e["num_distractors"]),
+                lambda e: f"n={int(e['num_distractors'])} visible {float(e['visible_fraction']):.2f}",
+                "each row one instance, the number of distractors growing along the row"),
+    "cue_conflict": (lambda e: 0, lambda e: _text(e["texture_instance"]), None,
+                     "each row one shape instance wearing other classes' surfaces (caption: shape / surface)"),
+}
+
+
+def _direction(example) -> tuple[float, float]:
+  return float(example["light_azimuth"]), float(example["light_elevation"])
+
+
+class _nominal_direction:  # pylint: disable=invalid-name
+  """The lighting config's nominal direction while a preview is made: the direction with the most irradiances."""
+  value = None
+
+  @classmethod
+  def find(cls, metadata) -> None:
+    levels: dict = {}
+    for example in metadata:
+      levels.setdefault(_direction(example), set()).add(float(example["light_irradiance"]))
+    cls.value = max(levels, key=lambda d: len(levels[d]))
+
+
+def preview_rows(builder, split: str, instances: int = 4) -> Image.Image:
+  """A 3D-factor config's preview: ROW_LAYOUTS' rows for `instances` object instances spread over the config (each
+  on its first background), the factor varying along each row."""
   import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
-  skip = {k: tfds.decode.SkipDecoding() for k in ("image", "mask")}
+  name = builder.info.config_name
+  row_of, column_of, captions, shows = ROW_LAYOUTS[name]
+  skip = {k: tfds.decode.SkipDecoding() for k in builder.info.features if k in ("image", "mask", "amodal_mask",
+                                                                               "segmentation")}
   index = builder.as_data_source(split=split, decoders=skip)
-  rows = {}
-  for i in range(len(index)):
-    example = index[i]
-    instance = example["object_instance"]
-    rows.setdefault(instance, {}).setdefault(example["background"], []).append(
-        (float(example["elevation"]), float(example["azimuth"]), i))
+  metadata = [index[i] for i in range(len(index))]
+  if name == "lighting":
+    _nominal_direction.find(metadata)
+  rows: dict = {}
+  for i, example in enumerate(metadata):
+    instance, background = _text(example["object_instance"]), _text(example["background"])
+    rows.setdefault(instance, {}).setdefault(background, {}).setdefault(row_of(example), []).append(
+        (column_of(example), i))
   chosen = list(rows)[::max(1, len(rows) // instances)][:instances]
+  picked_rows = []
+  for instance in chosen:
+    first = dict(next(iter(rows[instance].values())))
+    shared = first.pop("none", []) if name == "occlusion" else []  # level 0 starts every occluder's row
+    picked_rows += [sorted(shared + cells) for cells in first.values()]
+  columns = max(len(r) for r in picked_rows)
   source = builder.as_data_source(split=split)
-  picked = [i for instance in chosen for _, _, i in sorted(next(iter(rows[instance].values())))]
-  azimuths = len({a for instance in chosen for _, a, _ in next(iter(rows[instance].values()))})
   names = builder.info.features["label"].names
-  return contact_sheet([source[i] for i in picked], names, columns=max(1, azimuths), captions="pose",
-                       title=f"{builder.info.full_name} ({split}, {len(index)} examples): each row one instance at "
-                       "one elevation, azimuth varying along the row; yellow: mask outline")
+  if captions is None:
+    captions = lambda e: f"{names[int(e['label'])][:9]} / {names[int(e['texture_label'])][:9]}"
+  picked = []
+  for row in picked_rows:
+    picked += [source[i] for _, i in row] + [None] * (columns - len(row))
+  return contact_sheet(picked, names, columns=columns, captions=captions,
+                       title=f"{builder.info.full_name} ({split}, {len(index)} examples): {shows}; yellow: mask outline")
 
 
 def preview_dataset(version_dir: str, count: int = 32) -> Image.Image:
-  """Contact sheet of `count` examples spread evenly over a built config (read with plain TFDS); for the viewpoint
-  config, `preview_viewpoint`'s rows."""
+  """Contact sheet of `count` examples spread evenly over a built config (read with plain TFDS); for the 3D-factor
+  configs, `preview_rows`."""
   import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
   builder = tfds.builder_from_directory(version_dir)
   split = next(iter(builder.info.splits))
-  if builder.info.config_name == "viewpoint":
-    return preview_viewpoint(builder, split)
+  if builder.info.config_name in ROW_LAYOUTS:
+    return preview_rows(builder, split)
   source = builder.as_data_source(split=split)
   indices = np.linspace(0, len(source) - 1, min(count, len(source))).round().astype(int)
   examples = sorted((source[int(i)] for i in indices), key=lambda e: int(e["image_id"]))

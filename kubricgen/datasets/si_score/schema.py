@@ -20,10 +20,68 @@ JPEG_QUALITY = 95
 FACTOR_FIELDS = ("x", "y", "area", "rotation", "pct_inside_image", "visibility_threshold")
 
 
-def features(class_names: list[str]):
-  """The TFDS FeaturesDict (TFDS is imported here only: workers that just encode examples never load it)."""
+# Features only the 3D-factor configs carry, beside the common ones (SI-Score's configs and viewpoint have none, so
+# their examples keep their bytes): (kind, doc) per field; kind "float" float32, "int" int64, "text", "class" (a
+# ClassLabel over the library's classes), "png" (an (H, W, 1) uint8 PNG image).
+EXTRA_FIELDS = {
+    "lighting": {
+        "light_azimuth": ("float", "Key light azimuth, degrees about the world's up axis relative to the camera: "
+                                   "0 = from the camera's side, +90 = from the image's right, 180 = from behind."),
+        "light_elevation": ("float", "Key light elevation above the horizontal plane, degrees."),
+        "light_irradiance": ("float", "Key light (a sun) irradiance on a surface facing it, W/m^2."),
+        "ambient_radiance": ("float", "Uniform sky radiance around the object, W/m^2/sr (grey)."),
+    },
+    "occlusion": {
+        "occlusion": ("float", "Grid level: share of the object's mask pixels to hide, 0..0.9."),
+        "occluded_fraction": ("float", "Measured: 1 - visible/amodal mask pixels (> 127) of the object."),
+        "occluder": ("text", "none (level 0), bar (plain grey bar) or object (another class's object)."),
+        "occluder_class": ("text", "Class of the occluding object; empty for none and bar."),
+        "amodal_mask": ("png", "The object's whole silhouette (alpha coverage 0..255), hidden parts included."),
+        "segmentation": ("png", "Instance ids of the topmost surface (alpha > 127): 0 background, 1 the object, "
+                                "2 the occluder."),
+    },
+    "clutter": {
+        "num_distractors": ("int", "Objects of other classes around the target."),
+        "visible_fraction": ("float", "Measured: visible/amodal mask pixels (> 127) of the target."),
+        "distractor_classes": ("text", "Comma-separated classes of the distractors, in instance-id order."),
+        "amodal_mask": ("png", "The target's whole silhouette (alpha coverage 0..255), hidden parts included."),
+        "segmentation": ("png", "Instance ids of the topmost surface (alpha > 127): 0 background, 1 the target, "
+                                "2.. the distractors."),
+    },
+    "cue_conflict": {
+        "shape_label": ("class", "Class whose shape is shown (= label)."),
+        "texture_label": ("class", "Class whose surface (material and texture) the shape wears."),
+        "texture_instance": ("text", "Asset id of the instance whose surface is worn."),
+    },
+}
+IMAGE_FIELDS = ("image", "mask", "amodal_mask", "segmentation")  # stored encoded; hashed as bytes, in this order
+
+
+def _extra_feature(kind: str, doc: str, class_names: list[str]):
   import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
-  return tfds.features.FeaturesDict({
+  if kind == "float":
+    return tfds.features.Scalar(np.float32, doc=doc)
+  if kind == "int":
+    return tfds.features.Scalar(np.int64, doc=doc)
+  if kind == "text":
+    return tfds.features.Text(doc=doc)
+  if kind == "class":
+    return tfds.features.ClassLabel(names=class_names, doc=doc)
+  return tfds.features.Image(shape=(None, None, 1), encoding_format="png", doc=doc)
+
+
+def features(class_names: list[str], config: str | None = None):
+  """The TFDS FeaturesDict of `config` (the common features plus its EXTRA_FIELDS; TFDS is imported here only:
+  workers that just encode examples never load it)."""
+  import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
+  extra = {name: _extra_feature(kind, doc, class_names)
+           for name, (kind, doc) in EXTRA_FIELDS.get(config, {}).items()}
+  return tfds.features.FeaturesDict({**_common_features(class_names), **extra})
+
+
+def _common_features(class_names: list[str]) -> dict:
+  import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
+  return ({
       "image": tfds.features.Image(shape=(None, None, 3), encoding_format="jpeg",
                                    doc="RGB image, sRGB."),
       "mask": tfds.features.Image(shape=(None, None, 1), encoding_format="png",
@@ -76,8 +134,10 @@ def encode_png(mask: np.ndarray) -> bytes:
           + _PNG_END)
 
 
-def example(spec, image: np.ndarray, mask: np.ndarray, pct_inside: float, imagenet_label: int | None) -> dict:
-  """The TFDS example of one spec (label as class name; TFDS maps it to its index)."""
+def example(spec, image: np.ndarray, mask: np.ndarray, pct_inside: float, imagenet_label: int | None,
+            extra: dict | None = None) -> dict:
+  """The TFDS example of one spec (label as class name; TFDS maps it to its index). `extra`: the config's
+  EXTRA_FIELDS (masks as uint8 arrays, classes as names), exactly those."""
   image_bytes, mask_bytes = encode_jpeg(image), encode_png(mask)
   record = {
       "image": image_bytes, "mask": mask_bytes, "label": spec.class_name,
@@ -87,11 +147,17 @@ def example(spec, image: np.ndarray, mask: np.ndarray, pct_inside: float, imagen
       "object_instance": spec.instance_id, "background": spec.background_id,
       "azimuth": spec.pose.azimuth, "elevation": spec.pose.elevation, "seed": spec.seed,
   }
+  wanted = EXTRA_FIELDS.get(spec.subset, {})
+  if set(extra or {}) != set(wanted):
+    raise ValueError(f"a {spec.subset} example needs the fields {sorted(wanted)}, got {sorted(extra or {})}")
+  for name, value in (extra or {}).items():
+    record[name] = encode_png(value) if wanted[name][0] == "png" else value
   record["content_hash"] = content_hash(record)
   return record
 
 
-FLOAT_FIELDS = FACTOR_FIELDS + ("azimuth", "elevation")
+FLOAT_FIELDS = FACTOR_FIELDS + ("azimuth", "elevation") + tuple(sorted(
+    {name for fields in EXTRA_FIELDS.values() for name, (kind, _) in fields.items() if kind == "float"}))
 
 
 def _canonical(name: str, value):
@@ -105,13 +171,13 @@ def _canonical(name: str, value):
   return str(value)
 
 
-@functools.lru_cache(maxsize=4)
-def encoder(class_names: tuple[str, ...]) -> Callable[[dict], bytes]:
-  """example dict -> the bytes TFDS stores for it: `features(class_names)`'s encoding, serialized as a
+@functools.lru_cache(maxsize=8)
+def encoder(class_names: tuple[str, ...], config: str | None = None) -> Callable[[dict], bytes]:
+  """example dict -> the bytes TFDS stores for it: `features(class_names, config)`'s encoding, serialized as a
   tf.train.Example with a fixed map order (`SerializeToString(deterministic=True)`; TFDS's own writer leaves the
   order to the process, so the same example would give other bytes in another process)."""
   from tensorflow_datasets.core import example_serializer  # pylint: disable=import-outside-toplevel
-  feature_dict = features(list(class_names))
+  feature_dict = features(list(class_names), config)
   serializer = example_serializer.ExampleSerializer(feature_dict.get_serialized_info())
 
   def encode(example: dict) -> bytes:
@@ -120,9 +186,9 @@ def encoder(class_names: tuple[str, ...]) -> Callable[[dict], bytes]:
 
 
 def content_hash(record: dict) -> str:
-  """sha256 over the encoded image and mask bytes and every other field in canonical form, so it can be
-  recomputed from a stored example (label given as its class name)."""
-  digest = hashlib.sha256(record["image"] + record["mask"])
-  fields = sorted((k, _canonical(k, v)) for k, v in record.items() if k not in ("image", "mask", "content_hash"))
+  """sha256 over the encoded images (IMAGE_FIELDS present, in that order) and every other field in canonical form,
+  so it can be recomputed from a stored example (class fields given as class names)."""
+  digest = hashlib.sha256(b"".join(record[k] for k in IMAGE_FIELDS if k in record))
+  fields = sorted((k, _canonical(k, v)) for k, v in record.items() if k not in (*IMAGE_FIELDS, "content_hash"))
   digest.update(repr(fields).encode())
   return digest.hexdigest()

@@ -1,5 +1,5 @@
-"""TFDS builder `si_score`: configs location, rotation, size (SI-Score's), viewpoint (ours: a 3D factor) (split
-`test`) and train (split `train`).
+"""TFDS builder `si_score`: configs location, rotation, size (SI-Score's), viewpoint, lighting, occlusion, clutter
+and cue_conflict (ours: 3D factors) (split `test`) and train (split `train`).
 
 Importing this module registers `si_score` with TFDS. Loading a built dataset needs none of it: TFDS reads
 `tfds.load("si_score/location", data_dir=...)` from the files alone.
@@ -15,7 +15,7 @@ import tensorflow_datasets as tfds
 from kubricgen.datasets.si_score import factors, schema, specs
 from kubricgen.datasets.si_score.generate import Generator
 
-CONFIG_NAMES = ("location", "rotation", "size", "viewpoint", "train")
+CONFIG_NAMES = ("location", "rotation", "size", *factors.SUBSETS_3D, "train")
 
 
 def _description(name: str) -> str:
@@ -25,6 +25,24 @@ def _description(name: str) -> str:
     grids = factors.VIEWPOINT_GRIDS
     return (f"Test subset varying the object's viewpoint (azimuth x elevation of the camera around it, object "
             f"centred, no rotation): {len(grids['default'])} poses by default, {len(grids['full'])} with --paper.")
+  default, full = factors.GRIDS_3D["default"].get(name), factors.GRIDS_3D["full"].get(name)
+  if name == "lighting":
+    return (f"Test subset varying the key light (object centred, fixed pose): direction (azimuth x elevation) at "
+            f"{default.nominal_irradiance:g} W/m^2 and irradiance {min(default.irradiances):g}..."
+            f"{max(default.irradiances):g} W/m^2 at the nominal direction: {len(default)} conditions by default, "
+            f"{len(full)} with --paper.")
+  if name == "occlusion":
+    return (f"Test subset varying the share of the object hidden by an occluder (a grey bar or another class's "
+            f"object): levels {', '.join(f'{v:g}' for v in default.levels)} by default, {len(full.levels)} levels "
+            "with --paper; the measured share, amodal mask and instance segmentation in every example.")
+  if name == "clutter":
+    return (f"Test subset varying the number of distractor objects of other classes around the centred target: "
+            f"{', '.join(str(v) for v in default.counts)} by default, 0..{max(full.counts)} with --paper; the "
+            "target's visible share, amodal mask and instance segmentation in every example.")
+  if name == "cue_conflict":
+    return ("Test subset of shape-texture cue conflicts: each held-out object's shape wearing the surface of "
+            f"{default.textures_per_shape} other classes' objects by default, of every other class with --paper; "
+            "label = shape_label, and texture_label.")
   return "Training split: random factors on training instances."
 
 
@@ -80,7 +98,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     generator = self._generator
     class_names = sorted(c.name for c in generator.library.classes)
     return self.dataset_info_from_configs(
-        features=schema.features(class_names),
+        features=schema.features(class_names, self.builder_config.name),
         supervised_keys=("image", "label"),
         homepage="https://github.com/google-research/si-score",
         metadata=tfds.core.MetadataDict(

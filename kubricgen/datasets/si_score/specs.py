@@ -15,10 +15,10 @@ import numpy as np
 from kubricgen.datasets.si_score import factors
 from kubricgen.datasets.si_score.cutouts import Pose
 
-SPLIT_OF_SUBSET = {"location": "test", "rotation": "test", "size": "test", "viewpoint": "test", "train": "train"}
-# Subsets whose specs vary the object's pose: a job holds one instance in all its poses (one cut-out per pose),
-# so the number of shards stays one per instance instead of one per pose.
-MULTI_POSE_SUBSETS = factors.VIEWPOINT_SUBSETS
+SPLIT_OF_SUBSET = {**{subset: "test" for subset in (*factors.SUBSETS, *factors.SUBSETS_3D)}, "train": "train"}
+# Subsets whose specs need several cut-outs of one instance (poses, lights, surfaces): a job holds one instance in
+# all of them (one cut-out each), so the number of shards stays one per instance.
+MULTI_POSE_SUBSETS = ("viewpoint", "lighting", "cue_conflict")
 
 
 def derive_seed(*parts) -> int:
@@ -43,7 +43,7 @@ class Settings:
   classes: tuple[str, ...] | None = None  # None = every class of the library
   job_size: int = 4096  # specs per job: one job per (instance, pose) in every paper subset, so a cut-out is
   # rendered by one worker only
-  grids: str = "default"  # the 3D factors' grids (factors.VIEWPOINT_GRIDS): "default" (small) or "full" (--paper)
+  grids: str = "default"  # the 3D factors' grids (factors.grid_3d): "default" (small) or "full" (--paper)
 
   def __post_init__(self):
     if self.mode not in ("composite", "full3d"):
@@ -61,10 +61,6 @@ class Settings:
   @property
   def render_resolution(self) -> int:
     return self.cutout_resolution or 2 * self.resolution
-
-  @property
-  def viewpoint_grid(self) -> factors.ViewpointGrid:
-    return factors.VIEWPOINT_GRIDS[self.grids]
 
   def threshold(self, subset: str) -> float:
     return dict(self.visibility_thresholds).get(subset, factors.GRIDS[subset].visibility_threshold
@@ -86,6 +82,12 @@ class ExampleSpec:
   rotation: float
   visibility_threshold: float
   seed: int
+  # Config-specific parameters, as (name, value) pairs: occlusion's level, occluder and its side; clutter's
+  # distractors (see occlusion_specs, clutter_specs). Empty for SI-Score's own configs.
+  extra: tuple = ()
+
+  def parameter(self, name: str):
+    return dict(self.extra)[name]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,12 +146,12 @@ def _test_backgrounds(settings: Settings, instance_id: str, background_ids: list
 
 
 def viewpoint_specs(settings: Settings, library, background_ids: list[str]) -> list[ExampleSpec]:
-  """Every spec of the `viewpoint` config: pose grid (settings.viewpoint_grid) x (test instance, background) pairs,
+  """Every spec of the `viewpoint` config: pose grid (factors.VIEWPOINT_GRIDS[settings.grids]) x (test instance, background) pairs,
   object centred at the grid's area, no rotation; ordered instance, pose, background (a pose's specs together)."""
   if len(background_ids) < settings.backgrounds_per_instance:
     raise ValueError(f"need {settings.backgrounds_per_instance} backgrounds per instance, the background library "
                      f"has {len(background_ids)}")
-  grid, threshold = settings.viewpoint_grid, settings.threshold("viewpoint")
+  grid, threshold = factors.grid_3d("viewpoint", settings.grids), settings.threshold("viewpoint")
   specs = []
   for instance in test_instances(library, settings):
     chosen = _test_backgrounds(settings, instance.id, background_ids)
@@ -163,13 +165,132 @@ def viewpoint_specs(settings: Settings, library, background_ids: list[str]) -> l
   return specs
 
 
+def _centred(settings: Settings, subset: str, instance, background_id: str, pose: Pose, area: float, name: str,
+             extra: tuple = ()) -> ExampleSpec:
+  """A spec of a 3D-factor config: object centred at `area`, no rotation; `name` is the condition's part of the key
+  (image_id is set by the caller)."""
+  key = f"{subset}/{instance.id}/{background_id}/{name}"
+  return ExampleSpec(key=key, image_id=-1, subset=subset, class_name=instance.class_name, instance_id=instance.id,
+                     pose=pose, background_id=background_id, x=0.5, y=0.5, area=area, rotation=0.0,
+                     visibility_threshold=settings.threshold(subset), seed=derive_seed(settings.seed, key),
+                     extra=extra)
+
+
+def _numbered(found: list[ExampleSpec]) -> list[ExampleSpec]:
+  return [dataclasses.replace(spec, image_id=index) for index, spec in enumerate(found)]
+
+
+def lighting_specs(settings: Settings, library, background_ids: list[str]) -> list[ExampleSpec]:
+  """Every spec of the `lighting` config (factors.LightingGrid): each test instance in its test pose under every
+  key-light condition, on its backgrounds; ordered instance, condition, background (a condition's specs together)."""
+  grid = factors.grid_3d("lighting", settings.grids)
+  found = []
+  for instance in test_instances(library, settings):
+    chosen = _test_backgrounds(settings, instance.id, background_ids)
+    base = test_pose(settings, instance.id)
+    for azimuth, elevation, irradiance in grid.conditions():
+      pose = dataclasses.replace(base, light=(azimuth, elevation, irradiance, grid.ambient_radiance))
+      for background_id in chosen:
+        found.append(_centred(settings, "lighting", instance, background_id, pose, grid.area,
+                              f"{azimuth:g}_{elevation:g}_{irradiance:g}"))
+  return _numbered(found)
+
+
+def _other_class_instances(library, settings: Settings, class_name: str) -> list:
+  return [i for i in test_instances(library, settings) if i.class_name != class_name]
+
+
+def occlusion_specs(settings: Settings, library, background_ids: list[str]) -> list[ExampleSpec]:
+  """Every spec of the `occlusion` config (factors.OcclusionGrid): each test instance in its test pose, centred,
+  per (level, occluder) on its backgrounds. The occluder object (another class's test instance, in its test pose)
+  and the side it comes from are seeded per (instance, background, condition)."""
+  grid = factors.grid_3d("occlusion", settings.grids)
+  found = []
+  for instance in test_instances(library, settings):
+    others = _other_class_instances(library, settings, instance.class_name)
+    pose = test_pose(settings, instance.id)
+    for background_id in _test_backgrounds(settings, instance.id, background_ids):
+      for level, occluder in grid.conditions():
+        rng = np.random.RandomState(derive_seed(settings.seed, "occluder", instance.id, background_id, level,
+                                                occluder))
+        extra = [("occlusion", level), ("occluder", occluder), ("side", ("left", "right")[rng.randint(2)])]
+        if occluder == "object":
+          if not others:
+            raise ValueError("the occlusion config's object occluders need a second class")
+          other = others[rng.randint(len(others))]
+          extra += [("occluder_instance", other.id), ("occluder_class", other.class_name),
+                    ("occluder_pose", test_pose(settings, other.id))]
+        found.append(_centred(settings, "occlusion", instance, background_id, pose, grid.area,
+                              f"{occluder}_{level:g}", tuple(extra)))
+  return _numbered(found)
+
+
+def clutter_specs(settings: Settings, library, background_ids: list[str]) -> list[ExampleSpec]:
+  """Every spec of the `clutter` config (factors.ClutterGrid): each test instance in its test pose, centred, with
+  each number of distractors on its backgrounds. Each distractor (another class's test instance in its test pose),
+  its outer cell of the 3 x 3 grid, its jitter and whether it is in front of the target are seeded per example."""
+  grid = factors.grid_3d("clutter", settings.grids)
+  if max(grid.counts) > 8:
+    raise ValueError(f"the clutter grid places at most 8 distractors (one per outer cell), got {max(grid.counts)}")
+  cells = [(column, row) for row in range(3) for column in range(3) if (column, row) != (1, 1)]
+  found = []
+  for instance in test_instances(library, settings):
+    others = _other_class_instances(library, settings, instance.class_name)
+    pose = test_pose(settings, instance.id)
+    for background_id in _test_backgrounds(settings, instance.id, background_ids):
+      for count in grid.counts:
+        if count and not others:
+          raise ValueError("the clutter config's distractors need a second class")
+        rng = np.random.RandomState(derive_seed(settings.seed, "clutter", instance.id, background_id, count))
+        distractors = []
+        for cell_index in sorted(rng.choice(len(cells), count, replace=False)):
+          other = others[rng.randint(len(others))]
+          column, row = cells[cell_index]
+          x, y = ((column + 0.5) / 3 + rng.uniform(-grid.jitter, grid.jitter),
+                  (row + 0.5) / 3 + rng.uniform(-grid.jitter, grid.jitter))
+          distractors.append((other.id, other.class_name, test_pose(settings, other.id), round(float(x), 4),
+                              round(float(y), 4), bool(rng.randint(2))))
+        extra = (("num_distractors", count), ("distractors", tuple(distractors)))
+        found.append(_centred(settings, "clutter", instance, background_id, pose, grid.area, f"{count}", extra))
+  return _numbered(found)
+
+
+def cue_conflict_specs(settings: Settings, library, background_ids: list[str]) -> list[ExampleSpec]:
+  """Every spec of the `cue_conflict` config (factors.CueConflictGrid): each test instance's shape, in its test
+  pose, wearing the surface of `textures_per_shape` other classes' test instances (seeded; all with the full grid),
+  on its backgrounds; ordered shape instance, surface, background."""
+  grid = factors.grid_3d("cue_conflict", settings.grids)
+  found = []
+  for instance in test_instances(library, settings):
+    others = _other_class_instances(library, settings, instance.class_name)
+    if not others:
+      raise ValueError("the cue_conflict config needs a second class")
+    rng = np.random.RandomState(derive_seed(settings.seed, "surfaces", instance.id))
+    count = len(others) if grid.textures_per_shape is None else min(grid.textures_per_shape, len(others))
+    surfaces = [others[i] for i in sorted(rng.choice(len(others), count, replace=False))]
+    base = test_pose(settings, instance.id)
+    for surface in surfaces:
+      pose = dataclasses.replace(base, texture_from=surface.id)
+      for background_id in _test_backgrounds(settings, instance.id, background_ids):
+        found.append(_centred(settings, "cue_conflict", instance, background_id, pose, grid.area, surface.id,
+                              (("texture_class", surface.class_name),)))
+  return _numbered(found)
+
+
+SPECS_3D = {"viewpoint": viewpoint_specs, "lighting": lighting_specs, "occlusion": occlusion_specs,
+            "clutter": clutter_specs, "cue_conflict": cue_conflict_specs}
+
+
 def subset_specs(subset: str, settings: Settings, library, background_ids: list[str]) -> list[ExampleSpec]:
   """Every spec of a test subset: factor grid x (test instance, background) pairs, in a fixed order."""
-  if subset in factors.VIEWPOINT_SUBSETS:
-    return viewpoint_specs(settings, library, background_ids)
+  if subset in SPECS_3D:
+    if len(background_ids) < settings.backgrounds_per_instance:
+      raise ValueError(f"need {settings.backgrounds_per_instance} backgrounds per instance, the background library "
+                       f"has {len(background_ids)}")
+    return SPECS_3D[subset](settings, library, background_ids)
   if subset not in factors.GRIDS:
     raise ValueError(f"unknown SI-Score subset {subset!r}; expected one of "
-                     f"{list(factors.GRIDS) + list(factors.VIEWPOINT_SUBSETS)}")
+                     f"{list(factors.GRIDS) + list(factors.SUBSETS_3D)}")
   if len(background_ids) < settings.backgrounds_per_instance:
     raise ValueError(f"need {settings.backgrounds_per_instance} backgrounds per instance, the background library "
                      f"has {len(background_ids)}")

@@ -31,9 +31,11 @@ class SmallLibrary:
     found = [AssetInfo(f"{name}_{s}", name, s) for name in sorted(CLASSES) for s in ("test", "train")]
     return [a for a in found if (split is None or a.split == split) and (class_name in (None, a.class_name))]
 
-  def create(self, asset_id, **overrides):
+  def create(self, asset_id, texture_from=None, **overrides):
     name, split = asset_id.rsplit("_", 1)
     shape, color, _ = CLASSES[name]
+    if texture_from is not None:  # the cue_conflict config: this shape in the other instance's material
+      color = CLASSES[texture_from.rsplit("_", 1)[0]][1]
     scale = (1.0, 1.0, 1.0) if split == "test" else (1.0, 0.6, 1.0)  # a visibly different training instance
     return shape(asset_id=asset_id, scale=scale, material=kb.PrincipledBSDFMaterial(color=color), **overrides)
 
