@@ -2,9 +2,20 @@
 
 Input: a predictions table (see `evaluate`), as a pyarrow.Table or a dict of numpy columns holding at least
 `correct`, `top5_correct`, `object_instance` and the factor columns. Which factors a config varies comes from
-`CONFIG_FACTORS` (the SI-Score grids: location -> x, y; size -> area; rotation -> rotation); any other config is
-grouped by every numeric column with 2..MAX_LEVELS distinct values that is not an id or an outcome, so a new factor
-config needs no change here. Factor values are grouped after rounding to 4 decimals (float32 read-back).
+`CONFIG_FACTORS` (the SI-Score grids: location -> x, y; size -> area; rotation -> rotation; the 3-D configs:
+viewpoint, lighting, occlusion, clutter; cue_conflict has no factor grid, it is summarised by its shape bias, see
+`cue_conflict`); any other config is grouped by every numeric column with 2..MAX_LEVELS distinct values that is not
+an id, an outcome or a measurement (`NOT_FACTORS`), so a new factor config needs no change here. Factor values are
+grouped after rounding to 4 decimals (float32 read-back).
+
+A config that is not one full grid is analysed as `Sweep`s, slices of its rows each with its own factors
+(`sweeps_for`, `CONFIG_SWEEPS`):
+- lighting: two one-factor-at-a-time sweeps sharing one nominal condition, found from the data (the irradiance that
+  occurs most often; the (azimuth, elevation) pair that occurs with every irradiance level): "direction" = accuracy
+  per (light_azimuth, light_elevation) at the nominal irradiance, "irradiance" = accuracy per light_irradiance in
+  the nominal direction. The nominal condition's examples belong to both.
+- occlusion: accuracy per `occlusion` level, one sweep per `occluder` kind ("bar", "object"); the level-0 examples
+  (occluder "none") belong to every kind's sweep, as the curves' common start.
 
 Every accuracy has a Wilson 95% interval (independent images) and a cluster-bootstrap 95% interval over object
 instances (`stats`; the one to lead with). robustness_metrics' keys (`location(0.05,0.40)`, `size(0.83)`,
@@ -19,10 +30,15 @@ import numpy as np
 from kubricgen_robustness.analyze import stats
 
 CONFIG_FACTORS = {"location": ("x", "y"), "size": ("area",), "rotation": ("rotation",),
-                  "viewpoint": ("azimuth", "elevation")}
+                  "viewpoint": ("azimuth", "elevation"),
+                  "lighting": ("light_azimuth", "light_elevation", "light_irradiance"),  # analysed as two sweeps
+                  "occlusion": ("occlusion",), "clutter": ("num_distractors",), "cue_conflict": ()}
 NOT_FACTORS = {"index", "image_id", "label", "dataset_label", "imagenet_label", "prediction", "correct", "confidence",
                "top5_correct", "seed", "content_hash", "object_instance", "background", "model", "config",
-               "pct_inside_image", "azimuth", "elevation"}
+               "pct_inside_image", "azimuth", "elevation",
+               # measurements that follow a factor, and cue_conflict's class indices: never grouped by
+               "occluded_fraction", "visible_fraction", "shape_label", "texture_label", "dataset_shape_label",
+               "dataset_texture_label"}
 MAX_LEVELS = 441
 DECIMALS = 4
 
@@ -45,6 +61,101 @@ def factors_for(config: str, columns: dict) -> tuple:
     if 2 <= len(np.unique(np.round(values.astype(np.float64), DECIMALS))) <= MAX_LEVELS:
       found.append(name)
   return tuple(found)
+
+
+@dataclasses.dataclass(frozen=True)
+class Sweep:
+  """One analysed slice of a config's rows. `name`: "" = the whole config, else the slice ("direction", "bar");
+  `factors`: what the slice is grouped by; `where`: ((column, values), ...), a row is kept when every column's value
+  is among its values (numeric columns compared after rounding to DECIMALS); `description`: one line for readers."""
+  name: str
+  factors: tuple
+  where: tuple = ()
+  description: str = ""
+
+  def label(self, config: str) -> str:
+    """The slice's name in file names, metric keys and summary.json: `config` or `config_name`."""
+    return f"{config}_{self.name}" if self.name else config
+
+  def mask(self, columns: dict) -> np.ndarray:
+    """(N,) bool: the rows of `columns` in the slice."""
+    columns = as_columns(columns)
+    keep = np.ones(len(columns["correct"]), bool)
+    for column, values in self.where:
+      data = np.asarray(columns[column])
+      if np.issubdtype(data.dtype, np.number):
+        keep &= np.isin(np.round(data.astype(np.float64), DECIMALS), np.asarray(values, np.float64))
+      else:
+        keep &= np.isin(data.astype(str), np.asarray(values, str))
+    return keep
+
+  def select(self, columns: dict) -> dict:
+    """`columns` restricted to the slice's rows."""
+    columns = as_columns(columns)
+    keep = self.mask(columns)
+    return {k: v[keep] for k, v in columns.items()}
+
+
+def _rounded(columns: dict, name: str) -> np.ndarray:
+  return np.round(np.asarray(columns[name], np.float64), DECIMALS)
+
+
+def lighting_sweeps(columns: dict) -> list[Sweep] | None:
+  """The lighting config's two sweeps (module docstring), None without the light_* columns.
+
+  Nominal irradiance = the most frequent light_irradiance (ties: the lowest). Nominal direction = the (light_azimuth,
+  light_elevation) pair seen with the most irradiance levels (normally: with every level); ties -> the pair with the
+  most examples, then the first in sorted order."""
+  if not all(f in columns for f in CONFIG_FACTORS["lighting"]):
+    return None
+  irradiance = _rounded(columns, "light_irradiance")
+  levels, counts = np.unique(irradiance, return_counts=True)
+  nominal_irradiance = float(levels[np.argmax(counts)])
+  pairs, pair_index = np.unique(np.stack([_rounded(columns, "light_azimuth"), _rounded(columns, "light_elevation")],
+                                         axis=1), axis=0, return_inverse=True)
+  pair_index = pair_index.reshape(-1)
+  seen = np.unique(np.stack([pair_index, np.searchsorted(levels, irradiance)], axis=1), axis=0)
+  levels_per_pair = np.bincount(seen[:, 0], minlength=len(pairs))
+  examples_per_pair = np.bincount(pair_index, minlength=len(pairs))
+  best = np.lexsort((np.arange(len(pairs)), -examples_per_pair, -levels_per_pair))[0]
+  azimuth, elevation = (float(v) for v in pairs[best])
+  return [
+      Sweep("direction", ("light_azimuth", "light_elevation"), (("light_irradiance", (nominal_irradiance,)),),
+            f"direction sweep: every (light_azimuth, light_elevation) at the nominal light_irradiance "
+            f"{nominal_irradiance:g} W/m^2"),
+      Sweep("irradiance", ("light_irradiance",), (("light_azimuth", (azimuth,)), ("light_elevation", (elevation,))),
+            f"irradiance sweep: every light_irradiance in the nominal direction (light_azimuth {azimuth:g}, "
+            f"light_elevation {elevation:g}; seen with {int(levels_per_pair[best])} of {len(levels)} irradiance "
+            "levels)"),
+  ]
+
+
+def occlusion_sweeps(columns: dict) -> list[Sweep] | None:
+  """One sweep along `occlusion` per `occluder` kind (sorted), each holding the level-0 examples (occluder "none")
+  too; None without an occlusion column, one whole-config sweep without an occluder column or kind."""
+  if "occlusion" not in columns:
+    return None
+  kinds = sorted(set(np.asarray(columns["occluder"]).astype(str)) - {"none"}) if "occluder" in columns else []
+  if not kinds:
+    return [Sweep("", ("occlusion",))]
+  return [Sweep(kind, ("occlusion",), (("occluder", (kind, "none")),),
+                f"occluder {kind!r}: accuracy per occlusion level; level 0 (occluder 'none') is shared by every "
+                "occluder kind") for kind in kinds]
+
+
+CONFIG_SWEEPS = {"lighting": lighting_sweeps, "occlusion": occlusion_sweeps}
+
+
+def sweeps_for(config: str, columns: dict) -> list[Sweep]:
+  """How `config` is analysed: its `CONFIG_SWEEPS` slices, else one whole-config Sweep of `factors_for`, else []
+  (no factor grid, e.g. cue_conflict)."""
+  columns = as_columns(columns)
+  if config in CONFIG_SWEEPS:
+    sweeps = CONFIG_SWEEPS[config](columns)
+    if sweeps is not None:
+      return sweeps
+  factors = factors_for(config, columns)
+  return [Sweep("", tuple(factors))] if factors else []
 
 
 def metric_key(config: str, factors: tuple, values) -> str:
@@ -285,6 +396,9 @@ def contrast(table: FactorTable, first: np.ndarray, second: np.ndarray, name: st
 def trend_contrasts(table: FactorTable) -> list[Contrast]:
   """The contrasts that answer "does accuracy fall toward X" for SI-Score's factors:
 
+  - (light_azimuth, light_elevation): "front-lit - back-lit" = azimuths within 45 degrees of 0 minus those within
+    45 of 180, all elevations.
+
   - two factors (x, y in [0, 1]): ring = Chebyshev distance of the cell from the grid's centre in grid steps;
     "border - centre" = outermost ring minus the rings within a fifth of the way out (21 x 21 grid: the 80
     border cells minus the central 5 x 5).
@@ -296,7 +410,14 @@ def trend_contrasts(table: FactorTable) -> list[Contrast]:
     mix, not the factor, would move their mean; where none is left the reference is the highest quarter.
   """
   keys, out = table.keys, []
-  if len(table.factors) == 2:
+  if tuple(table.factors) == ("light_azimuth", "light_elevation"):
+    off_axis = np.abs((keys[:, 0] + 180) % 360 - 180)  # degrees from the camera's side: 0 front-lit, 180 back-lit
+    front, back = off_axis <= 45, off_axis >= 135
+    if front.any() and back.any():
+      out.append(contrast(table, front, back, "front-lit - back-lit",
+                          f"light_azimuth within 45 degrees of 0 ({int(front.sum())} directions) minus within 45 of "
+                          f"180 ({int(back.sum())} directions), every elevation"))
+  elif len(table.factors) == 2:
     centre = (keys.min(axis=0) + keys.max(axis=0)) / 2
     steps = [np.min(np.diff(np.unique(keys[:, i]))) if len(np.unique(keys[:, i])) > 1 else 1.0 for i in (0, 1)]
     ring = np.round(np.max(np.abs(keys - centre) / np.asarray(steps), axis=1)).astype(int)

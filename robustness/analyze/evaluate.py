@@ -4,8 +4,11 @@ Columns (pyarrow): model (str), config (str), index (int64, position in the spli
 label (int64, the target in the model's label space), prediction (int64), correct (bool), confidence (float32,
 softmax probability of the prediction over the scored classes), top5_correct (bool), then every scalar/text feature
 of the dataset (`ImageSource.scalar_fields`: x, y, area, rotation, pct_inside_image, ... - read, not hard-coded).
-The dataset's own `label` is kept as `dataset_label` when the target is another field. The table's schema metadata
-records the model spec, label space, target field, preprocessing and restriction (key b"kubricgen").
+The dataset's own `label` is kept as `dataset_label` when the target is another field; cue-conflict class columns
+(`shape_label`, `texture_label`: indices into the dataset's label names) are then mapped into the target's space the
+same way (each dataset class -> the target its examples carry, -1 if none; `cue_conflict.class_targets`), their
+dataset indices kept as `dataset_shape_label`, `dataset_texture_label`. The table's schema metadata records the
+model spec, label space, target field, preprocessing and restriction (key b"kubricgen").
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import os
 
 import numpy as np
 
+from kubricgen_robustness.analyze.cue_conflict import CLASS_FIELDS, class_targets
 from kubricgen_robustness.analyze.models import CLASSES, AnalyzeError, EvalModel
 
 log = logging.getLogger("kubricgen")
@@ -140,8 +144,15 @@ def evaluate(model: EvalModel, source, *, preprocessing: str = "resize", batch_s
       "index": indices.astype(np.int64), "label": label, "prediction": prediction, "correct": prediction == label,
       "confidence": confidence, "top5_correct": top5,
   }
+  mapped = target_field != source.label_key
+  targets_of_class = class_targets(metadata[source.label_key], target, len(source.class_names)) if mapped else None
   for field, values in metadata.items():
-    name = "dataset_label" if field == source.label_key and target_field != source.label_key else field
+    if mapped and field in CLASS_FIELDS:  # the dataset's class index -> the target space, as `label`
+      classes = np.asarray(values[indices], np.int64)
+      columns[f"dataset_{field}"] = classes
+      columns[field] = np.where(classes >= 0, targets_of_class[np.clip(classes, 0, len(targets_of_class) - 1)], -1)
+      continue
+    name = "dataset_label" if field == source.label_key and mapped else field
     if name not in columns:
       columns[name] = values[indices]
   info = dict(model=model.name, spec=model.spec, label_space=model.label_space, target=target_field,

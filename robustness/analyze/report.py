@@ -7,6 +7,10 @@
     OUT/plots/*.png             heatmaps and curves with interval bands (see `plots`)
     OUT/gallery/MODEL/CONFIG/   JPEG thumbnails of misclassified examples in the worst factor cells
     OUT/index.html              everything above on one page; no script, images by relative path
+A config analysed as slices (lighting: direction and irradiance sweeps; occlusion: one curve per occluder kind) has
+one CONFIG_SLICE entry per slice (lighting_direction, occlusion_bar, ...) wherever a config name appears above.
+Cue-conflict configs add shape bias (`cue_conflict`): summary `metrics` `<config>_shape_bias`, tables/*__shape_bias
+*.csv, plots/<config>__shape_bias*.png.
 Input: `ModelResult`s (one per model: its predictions per config) and the `ImageSource`s they were scored on.
 """
 from __future__ import annotations
@@ -20,7 +24,7 @@ import re
 
 import numpy as np
 
-from kubricgen_robustness.analyze import aggregate, plots, stats
+from kubricgen_robustness.analyze import aggregate, cue_conflict, plots, stats
 
 GALLERY_CELLS, GALLERY_PER_CELL, THUMBNAIL = 12, 6, 96
 
@@ -90,8 +94,15 @@ def write_report(out: str, results: list[ModelResult], sources: dict, *, resampl
                  factors: dict | None = None) -> str:
   """Write the analysis folder for `results` (scored on `sources` {config: ImageSource}); returns index.html's path.
 
-  factors: {config: tuple of factor names} overriding `aggregate.factors_for`. Raises ValueError when a config has
-  no factor to group by."""
+  A config analysed as several slices (`aggregate.sweeps_for`: lighting's direction and irradiance sweeps, one
+  occlusion curve per occluder kind) gets one entry per slice, named `config_slice` (lighting_direction,
+  occlusion_bar) in file names, metric keys, summary.json's `configs` and comparisons (with `dataset_config`,
+  `sweep`, `selection`), and one HTML section per slice after a header section for the config. A config with
+  cue-conflict columns (`cue_conflict.has_cue_conflict`) gets its shape bias (summary `metrics`
+  `<config>_shape_bias`, `configs[<config>].shape_bias`).
+
+  factors: {config: tuple of factor names} overriding `aggregate.sweeps_for` (one whole-config slice). Raises
+  ValueError when a config has no factor to group by and no cue-conflict columns."""
   os.makedirs(out, exist_ok=True)
   summary = dict(bootstrap=dict(method="percentile, clusters = object_instance resampled with replacement",
                                 resamples=resamples, seed=seed, level=0.95,
@@ -103,54 +114,20 @@ def write_report(out: str, results: list[ModelResult], sources: dict, *, resampl
   for config in configs:
     scored = [r for r in results if config in r.predictions]
     some = scored[0].predictions[config]
-    config_factors = tuple((factors or {}).get(config) or aggregate.factors_for(config, some))
-    if not config_factors:
+    override = (factors or {}).get(config)
+    units = [aggregate.Sweep("", tuple(override))] if override else aggregate.sweeps_for(config, some)
+    cue = cue_conflict.has_cue_conflict(some)
+    if not units and not cue:
       raise ValueError(f"config {config}: no factor varies (nothing to group by)")
-    tables, class_tables, galleries, visibility, contrasts = {}, {}, {}, {}, {}
-    for result in scored:
-      columns = result.predictions[config]
-      info = result.info[config]
-      table = aggregate.factor_table(columns, config_factors, resamples=resamples, seed=seed)
-      tables[result.name] = table
-      rows = table.rows(config)
-      stem = f"{slug(result.name)}__{config}"
-      _write_csv(os.path.join(out, "tables", f"{stem}.csv"), rows)
-      class_table = aggregate.factor_table(columns, ("label",), resamples=resamples, seed=seed)
-      class_tables[result.name] = class_table
-      class_rows = class_table.rows()
-      for row in class_rows:
-        row["class_name"] = (info["class_names"][int(row["label"])] if info.get("class_names")
-                             else f"ImageNet #{int(row['label'])}")
-      _write_csv(os.path.join(out, "tables", f"{stem}__per_class.csv"), class_rows)
-      visibility[result.name] = aggregate.visibility_slices(columns, config_factors, resamples=resamples, seed=seed)
-      _write_csv(os.path.join(out, "tables", f"{stem}__visibility.csv"), visibility[result.name])
-      average, top5_average = aggregate.subset_average(table), aggregate.subset_average(table, top5=True)
-      contrasts[result.name] = aggregate.trend_contrasts(table)
-      model_summary = summary["models"].setdefault(result.name, dict(metrics={}, configs={}))
-      model_summary["metrics"].update({row["key"]: row["accuracy"] for row in rows})
-      model_summary["metrics"][f"{config}_average"] = average.value
-      model_summary["configs"][config] = dict(
-          evaluation=info, factors=list(config_factors), n=int(table.n.sum()), correct=int(table.correct.sum()),
-          accuracy=float(table.correct.sum() / table.n.sum()),
-          top5_accuracy=float(table.top5_correct.sum() / table.n.sum()), average=average.as_dict(),
-          top5_average=top5_average.as_dict(), contrasts=[c.as_dict() for c in contrasts[result.name]], values=rows,
-          per_class=class_rows, visibility=visibility[result.name])
-      relative = f"gallery/{slug(result.name)}/{config}"
-      galleries[result.name] = _thumbnails(sources[config], columns, table, config, os.path.join(out, relative),
-                                           relative, info.get("class_names") is not None)
-    images = _config_plots(out, config, config_factors, tables, class_tables, scored)
-    comparisons = []
-    for i, a in enumerate(scored):
-      for b in scored[i + 1:]:
-        diff = aggregate.paired_difference(a.predictions[config], b.predictions[config], config_factors,
-                                           names=(a.name, b.name), resamples=resamples, seed=seed)
-        comparison = _comparison(out, config, diff)
-        comparison["summary"]["contrast_differences"] = _contrast_differences(
-            contrasts[a.name], contrasts[b.name], a.predictions[config], b.predictions[config])
-        comparisons.append(comparison)
-    summary["comparisons"] += [c["summary"] for c in comparisons]
-    sections.append(_section(config, config_factors, tables, scored, images, comparisons, galleries, visibility,
-                             contrasts))
+    unit_sections, unit_tables = [], {}
+    for unit in units:
+      section, unit_tables[unit.name] = _analyse_unit(out, config, unit, scored, sources, summary, resamples, seed)
+      unit_sections.append(section)
+    if any(unit.name for unit in units):
+      unit_sections.insert(0, _sweeps_header(out, config, units, unit_tables))
+    if cue:
+      unit_sections.append(_cue_conflict_section(out, config, scored, sources, summary, resamples, seed))
+    sections += unit_sections
   with open(os.path.join(out, "summary.json"), "w", encoding="utf-8") as handle:
     json.dump(_clean(summary), handle, indent=1)
   path = os.path.join(out, "index.html")
@@ -159,10 +136,169 @@ def write_report(out: str, results: list[ModelResult], sources: dict, *, resampl
   return path
 
 
-def _config_plots(out, config, factors, tables, class_tables, scored) -> list[tuple[str, str]]:
-  """(relative path, caption) of each plot of one config."""
+def _analyse_unit(out, config, unit: aggregate.Sweep, scored, sources, summary, resamples, seed) -> tuple[str, dict]:
+  """Tables, plots, comparisons, galleries and summary entries of one slice of a config; (HTML section, {model:
+  FactorTable})."""
+  label, config_factors = unit.label(config), tuple(unit.factors)
+  predictions = {r.name: unit.select(r.predictions[config]) if unit.where else r.predictions[config] for r in scored}
+  tables, class_tables, galleries, visibility, contrasts = {}, {}, {}, {}, {}
+  for result in scored:
+    columns = predictions[result.name]
+    info = result.info[config]
+    table = aggregate.factor_table(columns, config_factors, resamples=resamples, seed=seed)
+    tables[result.name] = table
+    rows = table.rows(label)
+    stem = f"{slug(result.name)}__{label}"
+    _write_csv(os.path.join(out, "tables", f"{stem}.csv"), rows)
+    class_table = aggregate.factor_table(columns, ("label",), resamples=resamples, seed=seed)
+    class_tables[result.name] = class_table
+    class_rows = class_table.rows()
+    for row in class_rows:
+      row["class_name"] = (info["class_names"][int(row["label"])] if info.get("class_names")
+                           else f"ImageNet #{int(row['label'])}")
+    _write_csv(os.path.join(out, "tables", f"{stem}__per_class.csv"), class_rows)
+    visibility[result.name] = aggregate.visibility_slices(columns, config_factors, resamples=resamples, seed=seed)
+    _write_csv(os.path.join(out, "tables", f"{stem}__visibility.csv"), visibility[result.name])
+    average, top5_average = aggregate.subset_average(table), aggregate.subset_average(table, top5=True)
+    contrasts[result.name] = aggregate.trend_contrasts(table)
+    model_summary = summary["models"].setdefault(result.name, dict(metrics={}, configs={}))
+    model_summary["metrics"].update({row["key"]: row["accuracy"] for row in rows})
+    model_summary["metrics"][f"{label}_average"] = average.value
+    model_summary["configs"][label] = dict(
+        evaluation=info, factors=list(config_factors), n=int(table.n.sum()), correct=int(table.correct.sum()),
+        accuracy=float(table.correct.sum() / table.n.sum()),
+        top5_accuracy=float(table.top5_correct.sum() / table.n.sum()), average=average.as_dict(),
+        top5_average=top5_average.as_dict(), contrasts=[c.as_dict() for c in contrasts[result.name]], values=rows,
+        per_class=class_rows, visibility=visibility[result.name], **_sweep_fields(config, unit))
+    relative = f"gallery/{slug(result.name)}/{label}"
+    galleries[result.name] = _thumbnails(sources[config], columns, table, label, os.path.join(out, relative),
+                                         relative, info.get("class_names") is not None)
+  images = _config_plots(out, label, config_factors, tables, class_tables, scored, config)
+  comparisons = []
+  for i, a in enumerate(scored):
+    for b in scored[i + 1:]:
+      diff = aggregate.paired_difference(predictions[a.name], predictions[b.name], config_factors,
+                                         names=(a.name, b.name), resamples=resamples, seed=seed)
+      comparison = _comparison(out, label, diff)
+      comparison["summary"].update(_sweep_fields(config, unit))
+      comparison["summary"]["contrast_differences"] = _contrast_differences(
+          contrasts[a.name], contrasts[b.name], predictions[a.name], predictions[b.name])
+      comparisons.append(comparison)
+  summary["comparisons"] += [c["summary"] for c in comparisons]
+  return _section(label, config_factors, tables, scored, images, comparisons, galleries, visibility, contrasts,
+                  dataset_config=config, note=unit.description, predictions=predictions), tables
+
+
+def _sweep_fields(config: str, unit: aggregate.Sweep) -> dict:
+  """summary.json fields naming the slice of a config analysed as several (none for a whole config)."""
+  return dict(dataset_config=config, sweep=unit.name, selection=unit.description) if unit.name else {}
+
+
+def _sweeps_header(out, config, units, unit_tables) -> str:
+  """The section introducing a config analysed as slices: what each slice holds, and for occlusion the curves of
+  every occluder kind in one plot."""
+  e = html.escape
+  parts = [f'<section id="{e(config)}"><h2>{e(config)}</h2><p>Analysed as {len(units)} slices, each in its own '
+           "section below:</p><ul>"]
+  parts += [f'<li><a href="#{e(u.label(config))}">{e(u.label(config))}</a>: {e(u.description)}</li>' for u in units]
+  parts.append("</ul>")
+  single = [u for u in units if len(u.factors) == 1]
+  if len(single) > 1 and len({u.factors for u in single}) == 1:
+    file_name = f"{config}__by_{slug(single[0].factors[0])}_kind.png"
+    plots.curves_by_kind({u.name: unit_tables[u.name] for u in single}, os.path.join(out, "plots", file_name),
+                         f"{config}: top-1 accuracy")
+    caption = (f"top-1 accuracy vs {plots.LABELS.get(single[0].factors[0], single[0].factors[0])}, one line per "
+               f"{'occluder' if config == 'occlusion' else 'slice'} ({', '.join(u.name for u in single)}); the "
+               "first point is shared")
+    parts.append(f'<div class=plots><figure><img src="plots/{e(file_name)}" alt="{e(caption)}"><figcaption>'
+                 f"{e(caption)}</figcaption></figure></div>")
+  parts.append("</section>")
+  return "\n".join(parts)
+
+
+def _cue_conflict_section(out, config, scored, sources, summary, resamples, seed) -> str:
+  """Shape bias per model (`cue_conflict`): summary entries, CSVs, the two plots and the HTML section."""
+  e = html.escape
+  names = list(getattr(sources.get(config), "class_names", None) or [])
+  biases, per_class, rows = {}, {}, {}
+  for result in scored:
+    columns = result.predictions[config]
+    biases[result.name] = cue_conflict.shape_bias(columns, resamples=resamples, seed=seed)
+    by = next(f for f in ("dataset_shape_label", "dataset_label", "shape_label") if f in columns)
+    per_class[result.name] = cue_conflict.shape_bias(columns, by, resamples=resamples, seed=seed)
+    row = biases[result.name].row()
+    rows[result.name] = row
+    class_rows = [dict(shape_class=int(k), class_name=names[int(k)] if 0 <= int(k) < len(names) else str(int(k)),
+                       **per_class[result.name].row(g)) for g, k in enumerate(per_class[result.name].keys)]
+    stem = f"{slug(result.name)}__{config}"
+    _write_csv(os.path.join(out, "tables", f"{stem}__shape_bias.csv"), [row])
+    _write_csv(os.path.join(out, "tables", f"{stem}__shape_bias_per_class.csv"), class_rows)
+    correct = np.asarray(columns["correct"], bool)
+    model_summary = summary["models"].setdefault(result.name, dict(metrics={}, configs={}))
+    model_summary["metrics"][f"{config}_shape_bias"] = row["shape_bias"]
+    model_summary["configs"][config] = dict(
+        evaluation=result.info[config], factors=[], n=len(correct), correct=int(correct.sum()),
+        accuracy=float(correct.mean()), top5_accuracy=float(np.mean(np.asarray(columns["top5_correct"], bool))),
+        shape_bias=dict(row, definition=cue_conflict.DEFINITION), per_class=class_rows)
+  plots.shape_bias(biases, os.path.join(out, "plots", f"{config}__shape_bias.png"), f"{config}: shape bias")
+  plots.shape_bias_per_class({m: (per_class[m], biases[m]) for m in biases}, names,
+                             os.path.join(out, "plots", f"{config}__shape_bias_per_class.png"),
+                             f"{config}: shape bias per shape class")
+  differences = []
+  for i, a in enumerate(scored):
+    for b in scored[i + 1:]:
+      same = np.array_equal(np.unique(a.predictions[config]["object_instance"]),
+                            np.unique(b.predictions[config]["object_instance"]))
+      difference = (cue_conflict.paired_difference(biases[a.name], biases[b.name]) if same else
+                    dict(difference=rows[a.name]["shape_bias"] - rows[b.name]["shape_bias"]))
+      differences.append(dict(config=config, metric="shape_bias", model_a=a.name, model_b=b.name,
+                              shape_bias_difference=difference))
+  summary["comparisons"] += differences
+  parts = [f'<section id="{e(config)}"><h2>{e(config)}: shape bias</h2>',
+           f"<p>{e(cue_conflict.DEFINITION)}. n = shape + texture decisions; shares are among all kept predictions "
+           "(images whose shape and texture class are the same, or whose texture class has no index in the model's "
+           "label space, are left out). [interval] = object-instance cluster bootstrap 95%, (Wilson 95%).</p>",
+           "<table><tr><th>model</th><th>examples</th><th>instances</th><th>shape bias [95%] (Wilson)</th><th>n</th>"
+           "<th>shape share [95%]</th><th>texture share [95%]</th><th>other-class predictions</th><th>top-1 = shape "
+           "class (all examples)</th><th>left out</th></tr>"]
+  for name, row in rows.items():
+    accuracy = summary["models"][name]["configs"][config]["accuracy"]
+    parts.append(
+        f"<tr><td>{e(name)}</td><td>{row['examples']}</td><td>{row['instances']}</td><td>{_fmt(row['shape_bias'])} "
+        f"[{_fmt(row['boot_low'])}, {_fmt(row['boot_high'])}] ({_fmt(row['ci_low'])}, {_fmt(row['ci_high'])})</td>"
+        f"<td>{row['n']}</td><td>{_fmt(row['shape_share'])} [{_fmt(row['shape_share_low'])}, "
+        f"{_fmt(row['shape_share_high'])}]</td><td>{_fmt(row['texture_share'])} [{_fmt(row['texture_share_low'])}, "
+        f"{_fmt(row['texture_share_high'])}]</td><td>{row['other_predictions']}</td><td>{_fmt(accuracy)}</td>"
+        f"<td>{row['excluded']}</td></tr>")
+  parts += [f"<tr><td>{e(d['model_a'])} - {e(d['model_b'])}</td><td colspan=2>paired</td><td>"
+            f"{_fmt(d['shape_bias_difference']['difference'])} [{_fmt(d['shape_bias_difference'].get('boot_low'))}, "
+            f"{_fmt(d['shape_bias_difference'].get('boot_high'))}]</td><td colspan=6>difference of shape bias, same "
+            "resampled instances (no interval when the models were scored on different instances)</td></tr>"
+            for d in differences]
+  parts.append("</table><div class=plots>")
+  for file_name, caption in ((f"{config}__shape_bias.png", "shape bias per model (bootstrap 95%)"),
+                             (f"{config}__shape_bias_per_class.png", "fraction of shape decisions per shape class "
+                              "(Geirhos et al. 2019 style); vertical lines: each model's overall shape bias")):
+    parts.append(f'<figure><img src="plots/{e(file_name)}" alt="{e(caption)}"><figcaption>{e(caption)}'
+                 "</figcaption></figure>")
+  parts.append("</div></section>")
+  return "\n".join(parts)
+
+
+def _config_plots(out, config, factors, tables, class_tables, scored, dataset_config=None) -> list[tuple[str, str]]:
+  """(relative path, caption) of each plot of one config (or slice `config` of `dataset_config`)."""
   folder, images = os.path.join(out, "plots"), []
-  if len(factors) == 2:
+  dataset_config = dataset_config or config
+  if tuple(factors) in plots.CATEGORY_GRIDS:
+    for name, table in tables.items():
+      average = aggregate.subset_average(table)
+      file_name = f"{config}__{slug(name)}__heatmap.png"
+      plots.direction_heatmap(table, os.path.join(folder, file_name),
+                              f"{name}: {config} top-1 accuracy\nmean {average.value:.3f} "
+                              f"[{average.low:.3f}, {average.high:.3f}] (bootstrap 95%)")
+      images.append((f"plots/{file_name}", f"{name}: accuracy per {factors[0]}, {factors[1]} cell, "
+                     "[object-instance bootstrap 95%] in each cell (grey = no example)"))
+  elif len(factors) == 2:
     for name, table in tables.items():
       average = aggregate.subset_average(table)
       file_name = f"{config}__{slug(name)}__heatmap.png"
@@ -181,7 +317,8 @@ def _config_plots(out, config, factors, tables, class_tables, scored) -> list[tu
                   normalise=True)
       images.append((f"plots/{config}__normalised.png", "accuracy / its maximum (each resample normalised by its "
                      "own maximum)"))
-  names = next((r.info[config].get("class_names") for r in scored if r.info[config].get("class_names")), None)
+  names = next((r.info[dataset_config].get("class_names") for r in scored if r.info[dataset_config].get("class_names")),
+               None)
   plots.per_class(class_tables, names, os.path.join(folder, f"{config}__per_class.png"), f"{config}: per class")
   images.append((f"plots/{config}__per_class.png", "per-class top-1 accuracy"))
   return images
@@ -197,7 +334,9 @@ def _comparison(out, config, diff: aggregate.PairedDifference) -> dict:
                boot_high=float(diff.boot_high[g]))
     rows.append(row)
   _write_csv(os.path.join(out, "tables", f"compare__{stem}.csv"), rows)
-  if len(diff.factors) == 2:
+  if tuple(diff.factors) in plots.CATEGORY_GRIDS:
+    plots.direction_difference_heatmap(diff, os.path.join(out, "plots", f"compare__{stem}.png"))
+  elif len(diff.factors) == 2:
     plots.difference_heatmap(diff, os.path.join(out, "plots", f"compare__{stem}.png"))
   else:
     plots.difference_curve(diff, os.path.join(out, "plots", f"compare__{stem}.png"))
@@ -226,22 +365,27 @@ def _fmt(value, digits=3):
   return "-" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
 
 
-def _section(config, factors, tables, scored, images, comparisons, galleries, visibility, contrasts) -> str:
+def _section(config, factors, tables, scored, images, comparisons, galleries, visibility, contrasts, *,
+             dataset_config=None, note="", predictions=None) -> str:
+  """The HTML section of one config, or of slice `config` of `dataset_config` described by `note` (`predictions`
+  {model: the slice's columns})."""
+  dataset_config = dataset_config or config
+  predictions = predictions or {r.name: r.predictions[config] for r in scored}
   e = html.escape
-  parts = [f'<section id="{e(config)}"><h2>{e(config)}</h2>',
+  parts = [f'<section id="{e(config)}"><h2>{e(config)}</h2>', *([f"<p>Slice: {e(note)}.</p>"] if note else []),
            f"<p>Factors: {e(', '.join(factors))}. Average = unweighted mean of the accuracy over "
            f"{len(next(iter(tables.values())).n)} factor values (robustness_metrics' <code>{e(config)}_average"
            "</code>); [interval] = object-instance cluster bootstrap 95%.</p>",
            "<table><tr><th>model</th><th>examples</th><th>instances</th><th>preprocessing</th><th>average top-1</th>"
            "<th>average top-5</th><th>worst value</th><th>best value</th></tr>"]
   for result in scored:
-    table, info = tables[result.name], result.info[config]
+    table, info = tables[result.name], result.info[dataset_config]
     average, top5 = aggregate.subset_average(table), aggregate.subset_average(table, top5=True)
     worst, best = int(np.argmin(table.accuracy)), int(np.argmax(table.accuracy))
     key = lambda g: aggregate.metric_key(config, factors, table.keys[g])  # noqa: E731
     parts.append(
         f"<tr><td>{e(result.name)}</td><td>{int(table.n.sum())}</td><td>"
-        f"{len(np.unique(result.predictions[config]['object_instance']))}</td>"
+        f"{len(np.unique(predictions[result.name]['object_instance']))}</td>"
         f"<td>{e(info.get('preprocessing', '?'))}, {info.get('input_size', '?')} px, {e(info.get('label_space', ''))}"
         f" vs {e(str(info.get('target', '')))}</td><td>{_fmt(average.value)} [{_fmt(average.low)}, "
         f"{_fmt(average.high)}]</td><td>{_fmt(top5.value)} [{_fmt(top5.low)}, {_fmt(top5.high)}]</td>"
