@@ -1,10 +1,11 @@
 """`kubricgen study`: the end-to-end robustness study in one command.
 
-  kubricgen study [--data_dir D] [--out output/study] [--train_override KEY=VALUE ...]
+  kubricgen study [--data_dir D] [--out output/study] [--configs C1,C2,...] [--train_override KEY=VALUE ...]
 
 1. builds the default SI-Score dataset (`kubricgen render scenes/si_score.py`) where a config is missing;
-2. trains the CPU configs vit_ti8_cpu and resnet18_cpu (`kubricgen train`, resumed if interrupted);
-3. analyzes both on location, rotation and size (`kubricgen analyze`) and writes OUT/report/index.html.
+2. trains the CPU configs vit_ti8_cpu and resnet18_cpu (`kubricgen train`, resumed if interrupted) on `train`;
+3. analyzes both on every test config (SI-Score's location, rotation, size and the 3D factors viewpoint, lighting,
+   occlusion, clutter, cue_conflict; `kubricgen analyze`) and writes OUT/report/index.html.
 Each stage runs as its own `kubricgen` process (Blender, TensorFlow and torch never share one), shows its progress,
 and is skipped when its result exists, so re-running after an interruption continues where it stopped.
 """
@@ -17,7 +18,7 @@ import sys
 import time
 
 HELP = "build SI-Score, train the CPU ViT and ResNet, analyze both: one report (kubricgen study --help)"
-CONFIGS = ("location", "rotation", "size", "train")
+CONFIGS = ("location", "rotation", "size", "viewpoint", "lighting", "occlusion", "clutter", "cue_conflict", "train")
 MODELS = (("vit_ti8_cpu", "ViT-Ti/8"), ("resnet18_cpu", "ResNet-18"))
 
 
@@ -37,6 +38,8 @@ def run(argv: list[str], fail) -> int:
   parser.add_argument("--out", default=os.path.join("output", "study"), help="run folders and report "
                       "(default %(default)s)")
   parser.add_argument("--resamples", type=int, default=2000, help="cluster-bootstrap resamples")
+  parser.add_argument("--configs", default=",".join(CONFIGS), help="si_score configs to build (where missing) and "
+                      "analyze; `train` is always built (default %(default)s)")
   parser.add_argument("--train_override", action="append", default=[], metavar="KEY=VALUE",
                       help="a trainer config override applied to both models, e.g. total_epochs=5 (repeatable; "
                       "a different value makes another run: use another --out)")
@@ -44,10 +47,15 @@ def run(argv: list[str], fail) -> int:
   data_dir = os.path.abspath(flags.data_dir or os.environ.get("TFDS_DATA_DIR")
                              or os.path.expanduser("~/tensorflow_datasets"))
   out = os.path.abspath(flags.out)
+  configs = [c for c in flags.configs.split(",") if c]
+  unknown = sorted(set(configs) - set(CONFIGS))
+  if unknown or not [c for c in configs if c != "train"]:
+    parser.error(f"argument --configs: unknown {unknown}; choose test configs from {','.join(CONFIGS[:-1])}")
+  configs = list(dict.fromkeys([*configs, "train"]))
   stages = []
-  missing = [c for c in CONFIGS if not _built(data_dir, c)]
-  if len(missing) < len(CONFIGS):
-    sys.stderr.write(f"kubricgen study: si_score {','.join(c for c in CONFIGS if c not in missing)} already built in "
+  missing = [c for c in configs if not _built(data_dir, c)]
+  if len(missing) < len(configs):
+    sys.stderr.write(f"kubricgen study: si_score {','.join(c for c in configs if c not in missing)} already built in "
                      f"{data_dir}: not built again\n")
   if missing:
     stages.append(("build si_score " + ",".join(missing),
@@ -57,7 +65,7 @@ def run(argv: list[str], fail) -> int:
                                                  os.path.join(out, "train", config),
                                                  *(f"--config.{o}" for o in flags.train_override))))
   analyze = ["analyze", "--data_dir", data_dir, "--out", os.path.join(out, "report"), "--configs",
-             "location,rotation,size", "--resamples", str(flags.resamples)]
+             ",".join(c for c in configs if c != "train"), "--resamples", str(flags.resamples)]
   for config, name in MODELS:
     analyze += ["--model", os.path.join(out, "train", config), "--name", name]
   stages.append(("analyze", _kubricgen(*analyze)))

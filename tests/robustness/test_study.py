@@ -39,6 +39,7 @@ def test_study_trains_both_models_and_writes_the_report(tmp_path, train_env):
       "location", "rotation", "size", "train"]
   result = subprocess.run(
       kubricgen_command("study", "--data_dir", str(data_dir), "--out", str(out), "--resamples", "100",
+                        "--configs", "location,rotation,size",
                         "--train_override", "total_steps=3", "--train_override", "batch_size=16",
                         "--train_override", "input_size=32", "--train_override", "eval.every_steps=3"),
       env=train_env, capture_output=True, text=True, timeout=900, check=False)
