@@ -108,6 +108,16 @@ def _transformed(cutout: np.ndarray, size: tuple[int, int], rotation: float, key
   return entry
 
 
+def scaled(cutout: np.ndarray, area: float, width: int, height: int, key=None, rotation: float = 0.0
+           ) -> _Transformed:
+  """The cached `cutout` scaled so its canvas covers `area` x the image (any area > 0: above 1 the canvas is larger
+  than the image, e.g. an occluder close to the camera), then rotated counter-clockwise by `rotation` degrees.
+  `.straight` is a PIL RGBA image."""
+  if not (np.isfinite(area) and area > 0):
+    raise ValueError(f"a canvas area must be > 0, got {area}")
+  return _transformed(cutout, canvas_size(cutout.shape, area, width, height), float(rotation), key)
+
+
 def transform(cutout: np.ndarray, area: float, rotation: float, width: int, height: int, key=None):
   """Scaled and rotated cut-out: (premultiplied rgb float32, alpha float32 in [0,1], silhouette box in canvas px)."""
   entry = _transformed(cutout, canvas_size(cutout.shape, area, width, height), rotation, key)

@@ -244,10 +244,10 @@ class Generator:
         layers.append(layered.bar_layer(*layered.bar_for(whole, level, spec.parameter("side")), height, 2))
       elif occluder == "object":
         other = self.other_cutout(spec.parameter("occluder_instance"), spec.parameter("occluder_pose"))
-        area, left, top = layered.occluder_placement(whole, other.rgba, other.key, level, spec.parameter("side"),
-                                                     spec.area, width, height, grid.tolerance)
-        straight = composite_mode.place(other.rgba, 0.5, 0.5, area, 0.0, width, height,
-                                        key=other.key).transformed.straight
+        area, rotation, left, top = layered.occluder_placement(whole, other.rgba, other.key, level,
+                                                               spec.parameter("side"), spec.area, width, height,
+                                                               grid.tolerance)
+        straight = composite_mode.scaled(other.rgba, area, width, height, key=other.key, rotation=rotation).straight
         layers.append(layered.Layer(straight, left, top, 2))
       stacked = layered.stack(background, layers)
       extra = dict(occlusion=level, occluded_fraction=round(1 - stacked.visible_fraction(1), 6), occluder=occluder,

@@ -18,7 +18,10 @@ from PIL import Image
 from kubricgen.datasets.si_score import composite as composite_mode
 
 BAR_COLOUR = (128, 128, 128)  # the plain occluder: mid-grey in sRGB
-OCCLUDER_SCALES = (1.0, 1.5, 2.0, 3.0, 4.0)  # object occluders grow (canvas area x) until they can hide enough
+# Object occluders grow (canvas area x the target's) until they can hide enough, first as they are, then turned by
+# 90 degrees: a thin occluder (a banana over a tall flowerpot) hides more of a tall target standing upright.
+OCCLUDER_SCALES = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 9.0, 16.0, 25.0)
+OCCLUDER_ROTATIONS = (0.0, 90.0)
 
 
 @dataclasses.dataclass
@@ -122,29 +125,38 @@ def bar_for(target: np.ndarray, level: float, side: str) -> tuple[int, int]:
   return edge, min(xs[-1] + 1 + margin, width)
 
 
+def _centroid_row(mask: np.ndarray) -> float:
+  rows = np.nonzero(mask)[0]
+  return float(rows.mean())
+
+
 def occluder_placement(target: np.ndarray, occluder_cutout: np.ndarray, key: str, level: float, side: str,
                        target_area: float, width: int, height: int, tolerance: float):
-  """(area, left, top) for an object occluder: the smallest OCCLUDER_SCALES x `target_area` at which sliding it in
-  horizontally from `side` (its canvas centred on the image's middle row) hides a share of `target` ((H, W) bool)
-  within `tolerance` of `level`, at the offset nearest `level`. Raises ValueError if no scale gets within 2x the
-  tolerance."""
+  """(area, rotation, left, top) for an object occluder: the smallest OCCLUDER_SCALES x `target_area` (canvas area /
+  image area; above 1 the occluder is larger than the image), each tried in OCCLUDER_ROTATIONS (degrees,
+  counter-clockwise), at which sliding it in horizontally from `side`, its mask's centroid row on the target's,
+  hides a share of `target` ((H, W) bool) within `tolerance` of `level`, at the offset nearest `level`. Raises
+  ValueError if nothing gets within 2x the tolerance."""
   total = int(target.sum())
+  target_row = _centroid_row(target)
   best = None
   for scale in OCCLUDER_SCALES:
-    area = min(target_area * scale, 1.0)
-    placement = composite_mode.place(occluder_cutout, 0.5, 0.5, area, 0.0, width, height, key=key)
-    mask = np.asarray(placement.transformed.straight.getchannel("A")) > 127
-    lefts, counts = _hidden_counts(target, mask, placement.top)
-    shares = counts / total
-    peak = int(np.argmax(shares))
-    part = slice(0, peak + 1) if side == "left" else slice(peak, len(shares))
-    index = part.start + int(np.argmin(np.abs(shares[part] - level)))
-    error = abs(shares[index] - level)
-    if best is None or error < best[0]:
-      best = (error, area, int(lefts[index]), placement.top)
-    if error <= tolerance:
-      break
+    for rotation in OCCLUDER_ROTATIONS:
+      area = target_area * scale
+      mask = np.asarray(composite_mode.scaled(occluder_cutout, area, width, height, key=key, rotation=rotation)
+                        .straight.getchannel("A")) > 127
+      top = int(round(target_row - _centroid_row(mask)))
+      lefts, counts = _hidden_counts(target, mask, top)
+      shares = counts / total
+      peak = int(np.argmax(shares))
+      part = slice(0, peak + 1) if side == "left" else slice(peak, len(shares))
+      index = part.start + int(np.argmin(np.abs(shares[part] - level)))
+      error = abs(shares[index] - level)
+      if best is None or error < best[0]:
+        best = (error, area, rotation, int(lefts[index]), top, shares[index])
+      if error <= tolerance:
+        return best[1:5]
   if best[0] > 2 * tolerance:
-    raise ValueError(f"no occluder placement hides {level:g} of the object (closest {level - best[0]:.3f} or "
-                     f"{level + best[0]:.3f})")
-  return best[1], best[2], best[3]
+    raise ValueError(f"no placement of the occluder hides {level:g} of the object (closest: {best[5]:.3f}, at "
+                     f"{best[1] / target_area:g}x the object's area)")
+  return best[1:5]

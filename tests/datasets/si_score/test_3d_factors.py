@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from kubricgen.datasets.si_score import build, cutouts, factors, generate, specs
 from tests.datasets.si_score import small_library
@@ -238,3 +239,24 @@ def test_verify_checks_every_field_and_the_stock_export_refuses_them(published, 
                  str(root / "siscore")])
   errors = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
   assert status == 2 and len(errors) == 1 and "occlusion,clutter are kubricgen configs" in errors[0], errors
+
+
+def test_a_thin_occluder_grows_until_it_can_hide_the_level():
+  """The default main job's case: a thin occluder (a banana over a tall flowerpot) cannot hide 90% of the target at
+  the target's size or lying flat; it grows (past the image's size if needed), stands upright and hides 0.9 within
+  the tolerance."""
+  from kubricgen.datasets.si_score import composite, layered
+  size = 96
+  target = np.zeros((size, size), bool)
+  target[18:78, 33:63] = True  # a tall box, 60 x 30 px
+  thin = np.zeros((12, 60, 4), np.uint8)
+  thin[4:8, :, 3] = 255  # a thin horizontal stick: at 1x it covers a fraction of the box's height
+  for side in ("left", "right"):
+    area, rotation, left, top = layered.occluder_placement(target, thin, "stick", 0.9, side, 0.2, size, size, 0.01)
+    assert area > 0.2 * 4 and rotation == 90  # it had to grow and stand upright
+    occluder = layered.Layer(composite.scaled(thin, area, size, size, key="stick", rotation=rotation).straight,
+                             left, top, 2)
+    whole = layered.Layer(Image.fromarray(np.dstack([np.zeros((size, size, 3), np.uint8),
+                                                     target.astype(np.uint8) * 255])), 0, 0, 1)
+    stacked = layered.stack(np.zeros((size, size, 3), np.uint8), [whole, occluder])
+    assert abs(1 - stacked.visible_fraction(1) - 0.9) <= 0.01, side
