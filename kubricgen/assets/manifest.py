@@ -3,32 +3,33 @@
 A manifest names a set of assets and where their files live (`root`: the manifest's own folder by default, an
 installed package `package:NAME`, or a `gs://bucket/prefix`). Each asset has an id, a class name, an ImageNet-1k
 index where one applies, a license, its files with sha256 and size, units and scale, render and collision files,
-mass properties and free-form metadata. The published JSON Schema is `assets/schema/manifest.v1.schema.json`; this
-module enforces the same rules and names the offending field in every error.
+mass properties and free-form metadata.
+
+The published JSON Schema `assets/schema/manifest.v1.schema.json` is the one statement of the format's structure
+(types, required and unknown keys, enums, ranges, patterns, what each kind needs): a decoded manifest is validated
+against that file with `jsonschema`, and the first error becomes a one-line ManifestError naming the field. Python
+checks only what a schema cannot say: unique asset ids, each file path listed once, render/collision/texture/
+thumbnail files listed in `files`, front_axis not parallel to up_axis, and (again, for the detailed message and as a
+safety net) safe relative paths.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
-import re
+import numbers
 from typing import Any
 
-from kubricgen.assets import atomic
-from kubricgen.assets.errors import IntegrityError, ManifestError
-from kubricgen.assets.integrity import SHA256, check_relative_path
+import jsonschema
 
-SCHEMA = "kubricgen-asset-manifest"
+from kubricgen.assets import atomic, locations
+from kubricgen.assets.errors import AssetError, IntegrityError, ManifestError
+from kubricgen.assets.integrity import check_relative_path
+
+SCHEMA = "kubricgen-asset-manifest"  # what writers put in "schema"/"version"; tests check the schema file agrees
 VERSION = 1
-KINDS = ("mesh", "procedural", "primitive", "image")
-UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": 0.0254}
-UP_AXES = ("+x", "-x", "+y", "-y", "+z", "-z")
-ASSET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-TOP_LEVEL = {"schema", "version", "name", "description", "root", "splits", "assets"}
-ASSET_FIELDS = {"id", "kind", "class_name", "imagenet_index", "license", "files", "archive", "render_file",
-                "collision_file", "texture_file", "thumbnail", "units", "scale", "up_axis", "front_axis", "normalized",
-                "mass_properties", "generator", "params", "material", "metadata"}
-MATERIAL_FIELDS = {"color", "metallic", "roughness", "specular", "texture_tint"}
+UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": 0.0254}  # metres per unit (the schema lists the same names)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,184 +132,262 @@ class Manifest:
 # ---- validation -----------------------------------------------------------------------------------------------------
 
 
-class _Checker:
-  def __init__(self, where: str):
-    self.where = where
-
-  def fail(self, field: str, message: str):
-    raise ManifestError(f"{self.where}: {field}: {message}")
-
-  def string(self, value, field: str, pattern=None, allow_empty=False) -> str:
-    if not isinstance(value, str) or (not value and not allow_empty):
-      self.fail(field, f"expected a non-empty string, got {value!r}")
-    if pattern is not None and not pattern.match(value):
-      self.fail(field, f"{value!r} is not a valid value")
-    return value
-
-  def number(self, value, field: str, low=None, high=None, positive=False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-      self.fail(field, f"expected a finite number, got {value!r}")
-    if positive and value <= 0:
-      self.fail(field, f"must be > 0, got {value!r}")
-    if (low is not None and value < low) or (high is not None and value > high):
-      self.fail(field, f"must be in [{low}, {high}], got {value!r}")
-    return float(value)
-
-  def mapping(self, value, field: str) -> dict:
-    if not isinstance(value, dict):
-      self.fail(field, f"expected an object, got {type(value).__name__}")
-    return value
-
-  def path(self, value, field: str) -> str:
-    self.string(value, field)
-    try:
-      return check_relative_path(value, f"{self.where}: {field}")
-    except IntegrityError as error:
-      raise ManifestError(str(error)) from None
-
-  def file(self, value, field: str) -> FileEntry:
-    value = self.mapping(value, field)
-    unknown = set(value) - {"path", "sha256", "size"}
-    if unknown:
-      self.fail(field, f"unknown keys {sorted(unknown)}")
-    for key in ("path", "sha256", "size"):
-      if key not in value:
-        self.fail(field, f"missing {key!r}")
-    sha = value["sha256"]
-    if not isinstance(sha, str) or not SHA256.match(sha):
-      self.fail(f"{field}.sha256", f"expected 64 lowercase hex digits, got {sha!r}")
-    size = value["size"]
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-      self.fail(f"{field}.size", f"expected a byte count >= 0, got {size!r}")
-    return FileEntry(self.path(value["path"], f"{field}.path"), sha, size)
+def _is_integer(_checker, value) -> bool:
+  # An integer as the JSON text writes it: 10, not 10.0 (json.loads gives a float) and not true.
+  return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _asset(value, index: int, check: _Checker) -> AssetEntry:
-  field = f"assets[{index}]"
-  value = check.mapping(value, field)
-  unknown = set(value) - ASSET_FIELDS
-  if unknown:
-    check.fail(field, f"unknown keys {sorted(unknown)}")
-  for key in ("id", "kind", "class_name", "license"):
-    if key not in value:
-      check.fail(field, f"missing {key!r}")
-  asset_id = check.string(value["id"], f"{field}.id", ASSET_ID)
-  field = f"asset {asset_id!r}"
+def _is_number(_checker, value) -> bool:
+  # A finite number: json.loads also accepts NaN and Infinity, which are not JSON.
+  if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    return False
+  try:
+    return math.isfinite(value)
+  except OverflowError:  # an integer too large for a float
+    return False
+
+
+@functools.lru_cache(maxsize=None)
+def _validator_for_file(path: str):
+  try:
+    with open(path, encoding="utf-8") as handle:
+      schema = json.load(handle)
+    base = jsonschema.validators.validator_for(schema)  # the Draft the schema declares in "$schema"
+    base.check_schema(schema)
+  except (OSError, ValueError, jsonschema.exceptions.SchemaError) as error:
+    message = getattr(error, "message", None) or str(error)
+    raise AssetError(f"manifest schema {path}: {type(error).__name__}: {message}".replace("\n", " ")) from None
+  checker = base.TYPE_CHECKER.redefine_many({"integer": _is_integer, "number": _is_number})
+  return jsonschema.validators.extend(base, type_checker=checker)(schema)
+
+
+def schema_validator(path=None):
+  """The jsonschema validator of the published manifest schema (`locations.schema_path()` unless `path` is given),
+  built once per schema file."""
+  return _validator_for_file(str(path if path is not None else locations.schema_path()))
+
+
+_TYPE_WORDS = {"string": "a string", "integer": "an integer", "number": "a finite number", "object": "an object",
+               "array": "a list", "boolean": "true or false", "null": "null"}
+_KEYWORD_ORDER = {"type": 0, "const": 1, "enum": 1, "required": 2, "additionalProperties": 3}
+
+
+def _show(value) -> str:
+  if isinstance(value, dict):
+    return "an object"
+  text = repr(value)
+  if isinstance(value, list) and len(text) > 60:
+    return f"a list of {len(value)} items"
+  return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _types(names) -> str:
+  names = [names] if isinstance(names, str) else list(names)
+  words = [_TYPE_WORDS.get(n, n) for n in names if n != "null"] + (["null"] if "null" in names else [])
+  return " or ".join(words)
+
+
+def _position(data, path) -> tuple:
+  """Where `path` lies in the document: keys in the order the file writes them, list items by index."""
+  out, node = [], data
+  for part in path:
+    if isinstance(node, dict):
+      keys = list(node)
+      out.append(keys.index(part) if part in node else len(keys))
+      node = node.get(part)
+    elif isinstance(node, list) and isinstance(part, int):
+      out.append(part)
+      node = node[part] if part < len(node) else None
+    else:
+      out.append(0)
+      node = None
+  return tuple(out)
+
+
+def _order(data):
+  """Sort key of errors: the format's identity (top-level `const`: schema, version) first, then document order,
+  an object's own errors before its members', the `if`/`then` rules last, then a fixed keyword order."""
+  def key(error):
+    path = list(error.absolute_path)
+    return (not (error.validator == "const" and len(path) == 1), _position(data, path),
+            "then" in error.absolute_schema_path, _KEYWORD_ORDER.get(error.validator, 9),
+            [str(p) for p in error.absolute_schema_path], error.message)
+  return key
+
+
+def _leaf(error, data):
+  """For an anyOf, the error of the branch that fits the value's type (e.g. the path rules of an optional path)."""
+  while error.validator in ("anyOf", "oneOf") and error.context:
+    branches: dict[Any, list] = {}
+    for child in error.context:
+      branches.setdefault(child.relative_schema_path[0], []).append(child)
+    fitting = [errors for _, errors in sorted(branches.items())
+               if not any(e.validator == "type" and not e.relative_path for e in errors)]
+    if not fitting:
+      break
+    error = min(fitting[0], key=_order(data))
+  return error
+
+
+def _needs(error) -> bool:
+  """An error of the asset's `if kind ... then` rules: the key that kind needs is missing or null."""
+  return "then" in error.absolute_schema_path and (
+      error.validator == "required" or (error.validator == "type" and error.instance is None))
+
+
+def _parent(error, data):
+  node = data
+  for part in list(error.absolute_path)[:-1]:
+    node = node[part]
+  return node
+
+
+def _message(error, data, field: str, where: str) -> str:
+  """The part after `field: ` of the one-line message for one jsonschema error."""
+  schema, value, rule, instance = error.schema, error.validator_value, error.validator, error.instance
+  if _needs(error):  # an `if kind ... then required` rule: the key is missing or null
+    asset = _parent(error, data) if rule == "type" else instance
+    name = error.absolute_path[-1] if rule == "type" else [k for k in value if k not in instance][0]
+    if isinstance(asset, dict) and "kind" in asset:
+      return f"kind {asset['kind']!r} needs a {name}"
+    return f"missing {name!r}"
+  if rule == "required":
+    return f"missing {[key for key in value if key not in instance][0]!r}"
+  if rule == "additionalProperties":
+    known = schema.get("properties", {})
+    return f"unknown keys {sorted(key for key in instance if key not in known)}"
+  if isinstance(schema, dict) and "x-message" in schema:
+    return f"{schema['x-message']}, got {_show(instance)}"
+  if rule == "not" and isinstance(instance, str):
+    try:  # a path the schema refuses: say why, as the integrity checks do
+      check_relative_path(instance, f"{where}: {field}")
+    except IntegrityError as failure:
+      raise ManifestError(str(failure)) from None
+    return f"{instance!r} is not allowed"
+  if rule == "type":
+    words = _types(value)
+    if words == "a string" and schema.get("minLength") == 1:
+      words = "a non-empty string"
+    return f"expected {words}, got {_show(instance)}"
+  if rule in ("anyOf", "oneOf"):  # no branch takes this type of value (see _leaf)
+    types = [t for e in error.context if e.validator == "type" and not e.relative_path
+             for t in ([e.validator_value] if isinstance(e.validator_value, str) else e.validator_value)]
+    if types:
+      return f"expected {_types(types)}, got {_show(instance)}"
+  if rule == "const":
+    return f"expected {value!r}, got {_show(instance)}"
+  if rule == "enum":
+    listed = [v for v in value if v is not None]
+    return f"expected one of {listed}{' or null' if None in value else ''}, got {_show(instance)}"
+  if rule in ("minimum", "maximum") and "minimum" in schema and "maximum" in schema:
+    return f"must be in [{schema['minimum']}, {schema['maximum']}], got {instance!r}"
+  bounds = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
+  if rule in bounds:
+    return f"must be {bounds[rule]} {value}, got {instance!r}"
+  if rule == "minLength" and value == 1:
+    return f"expected a non-empty string, got {instance!r}"
+  if rule == "pattern":
+    return f"{instance!r} is not a valid value (expected to match {value})"
+  if rule in ("minItems", "maxItems"):
+    return f"expected {schema.get('minItems', 0)} to {schema.get('maxItems', 'any number of')} items, got " \
+           f"{_show(instance)}"
+  return error.message
+
+
+def _field(error, data, invalid_ids: set[int]) -> str:
+  """How today's messages name a place: `top level`, `splits.test_fraction`, `assets[3]`, `asset 'mug'.scale`."""
+  path = list(error.absolute_path)
+  if _needs(error) and error.validator == "type":
+    path = path[:-1]  # named at the asset, as a missing key is
+  if not path:
+    return "top level"
+  head, rest = str(path[0]), path[1:]
+  if head == "assets" and rest and isinstance(rest[0], int):
+    index, rest = rest[0], rest[1:]
+    asset = data["assets"][index]
+    own = not rest and not _needs(error)  # the asset's own type, required or unknown keys: by index
+    if own or index in invalid_ids or not isinstance(asset, dict) or "id" not in asset or rest[:1] == ["id"]:
+      head = f"assets[{index}]"
+    else:
+      head = f"asset {asset['id']!r}"
+  return head + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest)
+
+
+def check_schema(data: Any, location: str = "<memory>", schema_path=None) -> None:
+  """Validate `data` against the published JSON Schema; raise ManifestError for the first error, in one line."""
+  errors = list(schema_validator(schema_path).iter_errors(data))
+  if not errors:
+    return
+  where = f"manifest {location}"
+  error = _leaf(min(errors, key=_order(data)), data)
+  invalid_ids = {e.absolute_path[1] for e in errors if len(e.absolute_path) >= 3 and e.absolute_path[0] == "assets"
+                 and e.absolute_path[2] == "id"}
+  field = _field(error, data, invalid_ids)
+  message = _message(error, data, field, where).replace("\n", " ")
+  raise ManifestError(f"{where}: {field}: {message}")
+
+
+def _path(value: str, what: str) -> str:
+  try:
+    return check_relative_path(value, what)
+  except IntegrityError as error:
+    raise ManifestError(str(error)) from None
+
+
+def _file(value: dict, what: str) -> FileEntry:
+  return FileEntry(_path(value["path"], f"{what}.path"), value["sha256"], value["size"])
+
+
+def _asset(value: dict, where: str) -> AssetEntry:
+  """Build one asset that the schema accepted, checking what the schema cannot."""
+  field = f"{where}: asset {value['id']!r}"
   kind = value["kind"]
-  if kind not in KINDS:
-    check.fail(f"{field}.kind", f"expected one of {list(KINDS)}, got {kind!r}")
-  kwargs: dict[str, Any] = {"id": asset_id, "kind": kind,
-                            "class_name": check.string(value["class_name"], f"{field}.class_name"),
-                            "license": check.string(value["license"], f"{field}.license")}
-  index_value = value.get("imagenet_index")
-  if index_value is not None:
-    if isinstance(index_value, bool) or not isinstance(index_value, int) or not 0 <= index_value <= 999:
-      check.fail(f"{field}.imagenet_index", f"expected an ImageNet-1k index 0..999 or null, got {index_value!r}")
-    kwargs["imagenet_index"] = index_value
-  files = value.get("files", [])
-  if not isinstance(files, list):
-    check.fail(f"{field}.files", "expected a list")
-  kwargs["files"] = tuple(check.file(f, f"{field}.files[{i}]") for i, f in enumerate(files))
-  paths = [f.path for f in kwargs["files"]]
+  files = tuple(_file(f, f"{field}.files[{i}]") for i, f in enumerate(value.get("files", [])))
+  paths = [f.path for f in files]
   if len(set(paths)) != len(paths):
-    check.fail(f"{field}.files", "lists a path twice")
+    raise ManifestError(f"{field}.files: lists a path twice")
+  kwargs: dict[str, Any] = {"id": value["id"], "kind": kind, "class_name": value["class_name"],
+                            "license": value["license"], "imagenet_index": value.get("imagenet_index"),
+                            "files": files}
   if value.get("archive") is not None:
-    kwargs["archive"] = check.file(value["archive"], f"{field}.archive")
+    kwargs["archive"] = _file(value["archive"], f"{field}.archive")
   for key in ("render_file", "collision_file", "texture_file", "thumbnail"):
     if value.get(key) is not None:
-      kwargs[key] = check.path(value[key], f"{field}.{key}")
+      kwargs[key] = _path(value[key], f"{field}.{key}")
       if kwargs[key] not in paths:
-        check.fail(f"{field}.{key}", f"{kwargs[key]!r} is not listed in files")
-  if kind in ("mesh", "image"):
-    if "render_file" not in kwargs:
-      check.fail(field, f"kind {kind!r} needs a render_file")
+        raise ManifestError(f"{field}.{key}: {kwargs[key]!r} is not listed in files")
   if kind in ("procedural", "primitive"):
-    if "generator" not in value:
-      check.fail(field, f"kind {kind!r} needs a generator")
-    kwargs["generator"] = check.string(value["generator"], f"{field}.generator")
-  units = value.get("units", "m")
-  if units not in UNITS:
-    check.fail(f"{field}.units", f"expected one of {sorted(UNITS)}, got {units!r}")
-  kwargs["units"] = units
-  kwargs["scale"] = check.number(value.get("scale", 1.0), f"{field}.scale", positive=True)
+    kwargs["generator"] = value["generator"]
   up_axis = value.get("up_axis", "+z")
-  if up_axis not in UP_AXES:
-    check.fail(f"{field}.up_axis", f"expected one of {list(UP_AXES)}, got {up_axis!r}")
-  kwargs["up_axis"] = up_axis
   front_axis = value.get("front_axis")
-  if front_axis is not None:
-    if front_axis not in UP_AXES:
-      check.fail(f"{field}.front_axis", f"expected one of {list(UP_AXES)} or null, got {front_axis!r}")
-    if front_axis[1] == up_axis[1]:
-      check.fail(f"{field}.front_axis", f"{front_axis!r} is parallel to up_axis {up_axis!r}")
-    kwargs["front_axis"] = front_axis
-  normalized = value.get("normalized", False)
-  if not isinstance(normalized, bool):
-    check.fail(f"{field}.normalized", f"expected true or false, got {normalized!r}")
-  kwargs["normalized"] = normalized
-  if value.get("mass_properties") is not None:
-    mass = check.mapping(value["mass_properties"], f"{field}.mass_properties")
-    for key in ("mass", "density", "volume"):
-      if key in mass:
-        check.number(mass[key], f"{field}.mass_properties.{key}", low=0)
-    kwargs["mass_properties"] = mass
-  for key in ("params", "metadata"):
-    kwargs[key] = dict(check.mapping(value.get(key, {}), f"{field}.{key}"))
-  material = dict(check.mapping(value.get("material", {}), f"{field}.material"))
-  unknown = set(material) - MATERIAL_FIELDS
-  if unknown:
-    check.fail(f"{field}.material", f"unknown keys {sorted(unknown)} (known: {sorted(MATERIAL_FIELDS)})")
-  for key in ("color", "texture_tint"):
-    if key in material:
-      color = material[key]
-      if not isinstance(color, list) or len(color) not in (3, 4):
-        check.fail(f"{field}.material.{key}", f"expected [r, g, b] or [r, g, b, a], got {color!r}")
-      for channel in color:
-        check.number(channel, f"{field}.material.{key}", 0, 1)
-  for key in ("metallic", "roughness", "specular"):
-    if key in material:
-      check.number(material[key], f"{field}.material.{key}", 0, 1)
-  kwargs["material"] = material
+  if front_axis is not None and front_axis[1] == up_axis[1]:
+    raise ManifestError(f"{field}.front_axis: {front_axis!r} is parallel to up_axis {up_axis!r}")
+  kwargs.update(units=value.get("units", "m"), scale=float(value.get("scale", 1.0)), up_axis=up_axis,
+                front_axis=front_axis, normalized=value.get("normalized", False),
+                mass_properties=value.get("mass_properties"), params=dict(value.get("params", {})),
+                material=dict(value.get("material", {})), metadata=dict(value.get("metadata", {})))
   return AssetEntry(**kwargs)
 
 
-def parse_manifest(data: Any, location: str = "<memory>") -> Manifest:
-  """Validate a decoded manifest; raise ManifestError naming `location` and the field at fault."""
-  check = _Checker(f"manifest {location}")
-  data = check.mapping(data, "top level")
-  if data.get("schema") != SCHEMA:
-    check.fail("schema", f"expected {SCHEMA!r}, got {data.get('schema')!r}")
-  version = data.get("version")
-  if version != VERSION:
-    check.fail("version", f"this kubricgen reads version {VERSION}, got {version!r}")
-  unknown = set(data) - TOP_LEVEL
-  if unknown:
-    check.fail("top level", f"unknown keys {sorted(unknown)}")
-  name = check.string(data.get("name"), "name", ASSET_ID)
+def parse_manifest(data: Any, location: str = "<memory>", schema_path=None) -> Manifest:
+  """Validate a decoded manifest; raise ManifestError naming `location` and the field at fault.
+
+  `schema_path`: the JSON Schema to validate against (default: the published one, `locations.schema_path()`)."""
+  check_schema(data, location, schema_path)
+  where = f"manifest {location}"
   root = data.get("root")
-  if root is not None:
-    check.string(root, "root")
-    if not (root.startswith("package:") or root.startswith("gs://")):
-      check.path(root, "root")
-  splits = dict(check.mapping(data.get("splits", {"seed": 0, "test_fraction": 0.25}), "splits"))
-  seed = splits.get("seed", 0)
-  if isinstance(seed, bool) or not isinstance(seed, int):
-    check.fail("splits.seed", f"expected an integer, got {seed!r}")
-  splits = {"seed": seed, "test_fraction": check.number(splits.get("test_fraction", 0.25), "splits.test_fraction",
-                                                          0, 1)}
-  assets = data.get("assets")
-  if not isinstance(assets, list):
-    check.fail("assets", "expected a list")
-  entries = tuple(_asset(value, i, check) for i, value in enumerate(assets))
+  if root is not None and not root.startswith(("package:", "gs://")):
+    _path(root, f"{where}: root")
+  splits = data.get("splits", {})
+  splits = {"seed": splits.get("seed", 0), "test_fraction": float(splits.get("test_fraction", 0.25))}
+  entries = tuple(_asset(value, where) for value in data["assets"])
   seen: set[str] = set()
   for entry in entries:
     if entry.id in seen:
-      check.fail("assets", f"duplicate asset id {entry.id!r}")
+      raise ManifestError(f"{where}: assets: duplicate asset id {entry.id!r}")
     seen.add(entry.id)
-  description = data.get("description", "")
-  if not isinstance(description, str):
-    check.fail("description", "expected a string")
-  return Manifest(name=name, assets=entries, root=root, description=description, splits=splits, location=location)
+  return Manifest(name=data["name"], assets=entries, root=root, description=data.get("description", ""),
+                  splits=splits, location=location)
 
 
 def loads(text: str | bytes, location: str = "<memory>") -> Manifest:
