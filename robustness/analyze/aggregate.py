@@ -399,10 +399,15 @@ def trend_contrasts(table: FactorTable) -> list[Contrast]:
   - (light_azimuth, light_elevation): "front-lit - back-lit" = azimuths within 45 degrees of 0 minus those within
     45 of 180, all elevations.
 
-  - two factors (x, y in [0, 1]): ring = Chebyshev distance of the cell from the grid's centre in grid steps;
+  - (x, y) in [0, 1]: ring = Chebyshev distance of the cell from the grid's centre in grid steps;
     "border - centre" = outermost ring minus the rings within a fifth of the way out (21 x 21 grid: the 80
     border cells minus the central 5 x 5).
   - `rotation` (degrees): "upright - upside down" = values within 30 degrees of 0/360 minus those within 30 of 180.
+  - `occlusion`, `num_distractors`: "none - most" = the lowest value (nothing hidden, no distractor) minus the
+    highest (negative = occlusion or clutter hurts).
+  - `light_irradiance`: "extremes - middle" = the dimmest and brightest levels minus the middle one of the sorted
+    levels (the nominal exposure in the lighting grid; negative = under- and over-exposure hurt).
+  - other factor pairs (e.g. viewpoint's azimuth x elevation): none.
   - any other single numeric factor (e.g. `area`): "lowest tenth - rest" = the lowest tenth of its sorted values
     minus the other values at which every object instance is scored (size: smallest objects minus mid sizes;
     negative = small objects are harder). Values where a visibility threshold left out some instances (SI-Score's
@@ -417,7 +422,7 @@ def trend_contrasts(table: FactorTable) -> list[Contrast]:
       out.append(contrast(table, front, back, "front-lit - back-lit",
                           f"light_azimuth within 45 degrees of 0 ({int(front.sum())} directions) minus within 45 of "
                           f"180 ({int(back.sum())} directions), every elevation"))
-  elif len(table.factors) == 2:
+  elif tuple(table.factors) == ("x", "y"):
     centre = (keys.min(axis=0) + keys.max(axis=0)) / 2
     steps = [np.min(np.diff(np.unique(keys[:, i]))) if len(np.unique(keys[:, i])) > 1 else 1.0 for i in (0, 1)]
     ring = np.round(np.max(np.abs(keys - centre) / np.asarray(steps), axis=1)).astype(int)
@@ -436,6 +441,19 @@ def trend_contrasts(table: FactorTable) -> list[Contrast]:
         out.append(contrast(table, up, down, "upright - upside down",
                             f"rotations within 30 degrees of 0 ({int(up.sum())} values) minus within 30 of 180 "
                             f"({int(down.sum())} values)"))
+    elif table.factors[0] in ("occlusion", "num_distractors"):
+      none, most = values == values.min(), values == values.max()
+      what = "hidden share" if table.factors[0] == "occlusion" else "distractors"
+      out.append(contrast(table, none, most, "none - most",
+                          f"{table.factors[0]} {values.min():g} minus {values.max():g} (the most {what})"))
+    elif table.factors[0] == "light_irradiance":
+      order = np.argsort(values)
+      middle = np.zeros(len(values), bool)
+      middle[order[len(values) // 2]] = True
+      extremes = (values == values.min()) | (values == values.max())
+      out.append(contrast(table, extremes, middle, "extremes - middle",
+                          f"the dimmest and brightest irradiance ({values.min():g}, {values.max():g} W/m^2) minus "
+                          f"the middle level ({values[middle][0]:g} W/m^2)"))
     else:
       order = np.argsort(values)
       low = np.zeros(len(values), bool)

@@ -172,6 +172,30 @@ def test_size_and_rotation_contrasts_pick_the_right_values():
   assert rotation.estimate.value == 0.0
 
 
+def test_the_3d_factor_contrasts_compare_the_right_levels_and_viewpoint_has_none():
+  def table_of(factor, values, accuracy_of):
+    rng = np.random.default_rng(2)
+    levels = np.repeat(np.asarray(values, float), 40)
+    columns = {factor: levels, "object_instance": np.tile([f"o{i}" for i in range(4)], len(levels) // 4),
+               "correct": rng.random(len(levels)) < np.vectorize(accuracy_of)(levels),
+               "top5_correct": np.ones(len(levels), bool)}
+    return aggregate.factor_table(columns, (factor,), resamples=100)
+
+  occlusion = table_of("occlusion", (0.0, 0.3, 0.6, 0.9), lambda v: 0.9 - v)
+  (hidden,) = aggregate.trend_contrasts(occlusion)
+  assert hidden.name == "none - most" and hidden.first.tolist() == [True, False, False, False]
+  assert hidden.second.tolist() == [False, False, False, True] and hidden.estimate.value > 0.6
+  (clutter,) = aggregate.trend_contrasts(table_of("num_distractors", (0, 2, 4, 8), lambda v: 0.5))
+  assert clutter.first.tolist() == [True, False, False, False] and clutter.second.tolist()[-1]
+  irradiance = table_of("light_irradiance", (0.25, 1, 4, 16, 64), lambda v: 0.8 if v == 4 else 0.2)
+  (exposure,) = aggregate.trend_contrasts(irradiance)
+  assert exposure.name == "extremes - middle" and exposure.first.tolist() == [True, False, False, False, True]
+  assert exposure.second.tolist() == [False, False, True, False, False] and exposure.estimate.value < -0.4
+  columns = _grid_predictions(lambda x, y: 0.5)
+  columns = {"azimuth": columns.pop("x") * 300, "elevation": columns.pop("y") * 40 + 10, **columns}
+  assert aggregate.trend_contrasts(aggregate.factor_table(columns, ("azimuth", "elevation"), resamples=50)) == []
+
+
 def test_paired_difference_of_contrasts_uses_the_same_resamples():
   from kubricgen_robustness.analyze import report
   a = _grid_predictions(lambda x, y: 0.3 if max(abs(x - 0.5), abs(y - 0.5)) == 0.5 else 0.9, seed=1)
