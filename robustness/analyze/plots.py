@@ -80,10 +80,17 @@ def location_heatmap(table: aggregate.FactorTable, path: str, title: str) -> str
   return _save(figure, path)
 
 
-def difference_heatmap(diff: aggregate.PairedDifference, path: str) -> str:
-  plt = _pyplot()
+def _difference_table(diff: aggregate.PairedDifference) -> aggregate.FactorTable:
+  """A FactorTable holding only the factors, keys and (as `accuracy`) the paired differences: what `heatmap` and
+  the cell texts read."""
   fake = aggregate.FactorTable.__new__(aggregate.FactorTable)
   fake.factors, fake.keys, fake.accuracy = diff.factors, diff.keys, diff.difference
+  return fake
+
+
+def difference_heatmap(diff: aggregate.PairedDifference, path: str) -> str:
+  plt = _pyplot()
+  fake = _difference_table(diff)
   grid, xs, ys = aggregate.heatmap(fake)
   figure, axes = plt.subplots(figsize=(5.6, 4.8))
   limit = max(0.05, float(np.nanmax(np.abs(diff.difference))))
@@ -227,8 +234,7 @@ def direction_heatmap(table: aggregate.FactorTable, path: str, title: str) -> st
 def direction_difference_heatmap(diff: aggregate.PairedDifference, path: str) -> str:
   """Model A - B per lighting direction cell; cells whose paired interval excludes 0 are marked with *."""
   plt = _pyplot()
-  fake = aggregate.FactorTable.__new__(aggregate.FactorTable)
-  fake.factors, fake.keys, fake.accuracy = diff.factors, diff.keys, diff.difference
+  fake = _difference_table(diff)
   grid, xs, ys = aggregate.heatmap(fake)
   text = _cell_text(fake, diff.difference, diff.boot_low, diff.boot_high)
   sure = aggregate.heatmap(fake, ((diff.boot_low > 0) | (diff.boot_high < 0)).astype(np.float64))[0]

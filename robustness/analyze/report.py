@@ -289,24 +289,17 @@ def _config_plots(out, config, factors, tables, class_tables, scored, dataset_co
   """(relative path, caption) of each plot of one config (or slice `config` of `dataset_config`)."""
   folder, images = os.path.join(out, "plots"), []
   dataset_config = dataset_config or config
-  if tuple(factors) in plots.CATEGORY_GRIDS:
+  if len(factors) == 2:
+    if tuple(factors) in plots.CATEGORY_GRIDS:  # a few categories per axis: cells labelled with their intervals
+      draw, where = plots.direction_heatmap, "[object-instance bootstrap 95%] in each cell (grey = no example)"
+    else:
+      draw, where = plots.location_heatmap, "(top-left = (0, 0); grey = no example)"
     for name, table in tables.items():
       average = aggregate.subset_average(table)
       file_name = f"{config}__{slug(name)}__heatmap.png"
-      plots.direction_heatmap(table, os.path.join(folder, file_name),
-                              f"{name}: {config} top-1 accuracy\nmean {average.value:.3f} "
-                              f"[{average.low:.3f}, {average.high:.3f}] (bootstrap 95%)")
-      images.append((f"plots/{file_name}", f"{name}: accuracy per {factors[0]}, {factors[1]} cell, "
-                     "[object-instance bootstrap 95%] in each cell (grey = no example)"))
-  elif len(factors) == 2:
-    for name, table in tables.items():
-      average = aggregate.subset_average(table)
-      file_name = f"{config}__{slug(name)}__heatmap.png"
-      plots.location_heatmap(table, os.path.join(folder, file_name),
-                             f"{name}: {config} top-1 accuracy\nmean {average.value:.3f} "
-                             f"[{average.low:.3f}, {average.high:.3f}] (bootstrap 95%)")
-      images.append((f"plots/{file_name}", f"{name}: accuracy per {factors[0]}, {factors[1]} cell "
-                     "(top-left = (0, 0); grey = no example)"))
+      draw(table, os.path.join(folder, file_name), f"{name}: {config} top-1 accuracy\nmean {average.value:.3f} "
+           f"[{average.low:.3f}, {average.high:.3f}] (bootstrap 95%)")
+      images.append((f"plots/{file_name}", f"{name}: accuracy per {factors[0]}, {factors[1]} cell {where}"))
   elif len(factors) == 1:
     plots.curve(tables, os.path.join(folder, f"{config}__accuracy.png"), f"{config}: top-1 accuracy")
     images.append((f"plots/{config}__accuracy.png", f"top-1 accuracy vs {plots.LABELS.get(factors[0], factors[0])}"))
