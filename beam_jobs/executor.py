@@ -12,6 +12,12 @@ added to it (importing bpy in the driver, e.g. to render SI-Score cut-outs, puts
 a child's own `import bpy` then finds the wrong package). `JobExecutor(fresh_imports=True)`, which the job pipeline
 uses, starts children with neither, like a Beam worker process: the environment's `sys.path` (PYTHONPATH,
 installed packages, the working directory) and no main module, so the job function must be importable by name.
+
+Each child is a one-process `ProcessPoolExecutor`, replaced by a new one after `jobs_per_process` jobs, rather than
+one pool with `max_tasks_per_child`: a timed-out job must be killed, and the standard pool (Python 3.11; its
+`terminate_workers()` arrives in 3.14) has no public way to kill the process running one task. With one child per
+pool, the child is the `multiprocessing.Process` that `multiprocessing.active_children()` gains when the pool starts
+it, and a hung one is killed through that public handle.
 """
 from __future__ import annotations
 
@@ -125,17 +131,21 @@ class JobExecutor:
     self.settings = settings or ExecutorSettings()
     self.fresh_imports = fresh_imports  # children get neither the parent's main module nor its sys.path (docstring)
     self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+    self._child: multiprocessing.Process | None = None  # the pool's one process
     self._started: concurrent.futures.Future | None = None  # the new child's _ready call
     self._jobs_in_child = 0
 
   def _start_child(self, function: Callable) -> None:
     context = _FreshContext() if self.fresh_imports else multiprocessing.get_context("spawn")
     pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context)
+    before = {child.pid for child in multiprocessing.active_children()}
     try:
       started = pool.submit(_ready, function, os.getpid())  # starts the process; raises if it cannot be started
     except BaseException:
       pool.shutdown(wait=False, cancel_futures=True)
       raise
+    new = [child for child in multiprocessing.active_children() if child.pid not in before]
+    self._child = new[0] if len(new) == 1 else None
     self._pool, self._started, self._jobs_in_child = pool, started, 0
 
   def _retire_child(self, function: Callable) -> None:
@@ -147,11 +157,10 @@ class JobExecutor:
   def _kill_pool(self) -> None:
     if self._pool is None:
       return
-    for process in list(getattr(self._pool, "_processes", {}).values()):
-      if process.is_alive():
-        process.kill()
+    if self._child is not None and self._child.is_alive():
+      self._child.kill()
     self._pool.shutdown(wait=False, cancel_futures=True)
-    self._pool = self._started = None
+    self._pool = self._started = self._child = None
 
   def _count_job(self, function: Callable) -> None:
     self._jobs_in_child += 1
@@ -163,9 +172,11 @@ class JobExecutor:
     if self._pool is None:
       self._start_child(function)
     try:
-      self._started.result(timeout=timeout)  # the child's start-up has a timeout of its own
+      pid = self._started.result(timeout=timeout)  # the child's start-up has a timeout of its own
     except concurrent.futures.TimeoutError:
       raise _StartTimeout(f"job process did not start within {timeout:g} s") from None
+    if self._child is None:  # another thread started a child at the same moment: the child names itself
+      self._child = next((c for c in multiprocessing.active_children() if c.pid == pid), None)
     future = self._pool.submit(_call, function, job)
     try:
       outcome = future.result(timeout=timeout)
