@@ -3,7 +3,7 @@
 `import kubricgen as kb` gives the scene API and the worker helpers without importing Blender or PyBullet; the
 engines live at Kubric's paths: `kubricgen.simulator.pybullet.PyBullet` and `kubricgen.renderer.blender.Blender`.
 """
-from kubricgen.output.annotations import compute_bboxes, compute_visibility
+from kubricgen.output.annotations import adjust_segmentation_idxs, compute_bboxes, compute_visibility
 from kubricgen.output.images import read_image_dict, write_image_dict
 from kubricgen.output.kubric_io import (read_png, read_tiff, write_palette_png, write_pkl, write_png, write_scaled_png,
                                         write_tiff)
@@ -16,7 +16,7 @@ from kubricgen.scene.randomness import (CLEVR_COLORS, move_until_no_overlap, ran
 from kubricgen import worker
 from kubricgen.worker import flags as _flags  # noqa: F401  (kb.worker.flags)
 from kubricgen.worker.flags import ArgumentParser
-from kubricgen.worker.session import done, setup
+from kubricgen.worker.session import done, log_my_flags, setup, setup_directories
 
 __version__ = "0.1.0"
 

@@ -223,3 +223,21 @@ def annotate(segmentation, scene: kbs.Scene, frames: Sequence[int] | None = None
   """Both of the above for every instance of `scene` (what `kb.done()` adds when a script did not)."""
   compute_bboxes(segmentation, scene.instances)
   compute_visibility(segmentation, scene.instances, frames=frames)
+
+
+def adjust_segmentation_idxs(segmentation: np.ndarray, old_assets_list, new_assets_list, ignored_label: int = 0
+                             ) -> np.ndarray:
+  """Kubric's post-processing renumbering of a segmentation array (any shape, integer ids), e.g. to keep only the
+  visible foreground objects: id k (1-based) names `old_assets_list[k - 1]` and becomes that asset's 1-based index
+  in `new_assets_list`; assets not in it, background (0) and ids beyond the old list become `ignored_label`.
+  (Kubric also honours an explicitly set `segmentation_id`; ours is always the scene order, which is what the
+  renderer already writes, so it is not a separate override here.) Returns a new array of the same dtype.
+  """
+  segmentation = np.asarray(segmentation)
+  renumbered = np.full_like(segmentation, ignored_label)
+  new_assets_list = list(new_assets_list)
+  for index, asset in enumerate(old_assets_list, start=1):
+    position = next((i for i, other in enumerate(new_assets_list, 1) if other is asset), None)
+    if position is not None:
+      renumbered[segmentation == index] = position
+  return renumbered

@@ -1,5 +1,6 @@
 """The scene model: pure Python + numpy, importable without Blender or PyBullet."""
 from kubricgen.scene.assets import Asset
+from kubricgen.scene.color import Color, get_color
 from kubricgen.scene.cameras import Camera, OrthographicCamera, PerspectiveCamera, UndefinedCamera
 from kubricgen.scene.lights import DirectionalLight, Light, PointLight, RectAreaLight, SpotLight
 from kubricgen.scene.materials import FlatMaterial, Material, PrincipledBSDFMaterial, UndefinedMaterial
@@ -10,5 +11,5 @@ __all__ = [
     "Asset", "Camera", "OrthographicCamera", "PerspectiveCamera", "UndefinedCamera", "DirectionalLight", "Light",
     "PointLight", "RectAreaLight", "SpotLight", "FlatMaterial", "Material", "PrincipledBSDFMaterial",
     "UndefinedMaterial", "Cone", "Cube", "Cylinder", "FileBasedObject", "Object3D", "PhysicalObject", "Sphere",
-    "Torus", "Scene",
+    "Torus", "Scene", "Color", "get_color",
 ]

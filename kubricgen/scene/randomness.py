@@ -12,6 +12,7 @@ import colorsys
 import numpy as np
 
 from kubricgen.scene.transforms import axis_angle_to_quaternion, quaternion_multiply
+from kubricgen.scene.color import Color
 
 CLEVR_COLORS = {
     "blue": (0.1, 0.1, 0.8), "brown": (0.4, 0.2, 0.05), "cyan": (0.1, 0.7, 0.7), "gray": (0.3, 0.3, 0.3),
@@ -41,9 +42,10 @@ def _uniform(rng, low, high, size=None):
   return rng.uniform(low, high, size)
 
 
-def random_hue_color(saturation: float = 1.0, value: float = 1.0, rng=None) -> tuple[float, float, float, float]:
+def random_hue_color(saturation: float = 1.0, value: float = 1.0, rng=None) -> Color:
+  """A Color of uniformly random hue at the given saturation and value (Kubric's signature; a tuple)."""
   rng = _rng(rng, "random_hue_color")
-  return (*colorsys.hsv_to_rgb(float(_uniform(rng, 0, 1)), saturation, value), 1.0)
+  return Color(*colorsys.hsv_to_rgb(float(_uniform(rng, 0, 1)), saturation, value), 1.0)
 
 
 def random_rotation(axis=None, rng=None) -> np.ndarray:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pathlib
 import shutil
 import tempfile
 import time
@@ -84,6 +85,32 @@ def setup(flags) -> tuple[kbs.Scene, np.random.RandomState, str, str]:
   from kubricgen.scene import randomness  # pylint: disable=import-outside-toplevel
   randomness.set_default_rng(_CURRENT.rng)  # Kubric's helpers default to the run's generator, as in Kubric
   return scene, _CURRENT.rng, _CURRENT.output_dir, scratch_dir
+
+
+def setup_directories(flags) -> tuple[pathlib.Path, pathlib.Path]:
+  """Kubric's `kb.setup_directories`: (scratch_dir, output_dir), both existing folders.
+
+  Inside a run (after `kb.setup`) these are the run's scratch folder and its output folder, the staging folder that
+  `kb.done()` publishes, so a worker that writes there keeps the atomic publish. Outside one: `flags.scratch_dir`
+  emptied and created (a fresh temporary folder when None) and `flags.job_dir` created.
+  """
+  if _CURRENT is not None:
+    return pathlib.Path(_CURRENT.scratch_dir), pathlib.Path(_CURRENT.output_dir)
+  scratch_dir = getattr(flags, "scratch_dir", None)
+  if scratch_dir:
+    if os.path.isdir(scratch_dir):
+      log.info("emptying the old scratch folder %s", scratch_dir)
+      shutil.rmtree(scratch_dir)
+    os.makedirs(scratch_dir)
+  else:
+    scratch_dir = tempfile.mkdtemp(prefix="kubricgen-scratch-")
+  os.makedirs(flags.job_dir, exist_ok=True)
+  return pathlib.Path(scratch_dir), pathlib.Path(flags.job_dir)
+
+
+def log_my_flags(flags) -> None:
+  """Kubric's `kb.log_my_flags`: log every parsed flag (name: value, sorted) at INFO level."""
+  log.info("flags:\n%s", "\n".join(f"  {k}: {v!r}" for k, v in flags_dict(flags).items()))
 
 
 def _clear_default_rng() -> None:

@@ -1,0 +1,56 @@
+"""Kubric's remaining top-level helpers, with Kubric's signatures and behaviour: Color and get_color,
+adjust_segmentation_idxs, setup_directories and log_my_flags (a Kubric worker that uses them ports by its imports)."""
+import logging
+import os
+
+import numpy as np
+import pytest
+
+import kubricgen as kb
+
+
+def test_colors_from_names_hex_strings_integers_and_tuples():
+  assert kb.get_color("green") == kb.Color(0, 128 / 255, 0, 1.0)  # CSS's green, as Kubric's
+  assert kb.get_color("#FF8000") == kb.Color(1.0, 128 / 255, 0.0, 1.0)
+  assert kb.get_color("#f80") == kb.get_color("#ff8800") and kb.get_color("#ff880080").a == 128 / 255
+  assert kb.get_color(0x0000FF) == kb.Color(0, 0, 1)
+  assert kb.get_color((0.1, 0.2, 0.3)) == (0.1, 0.2, 0.3, 1.0)
+  color = kb.Color.from_hsv(1 / 3, 1.0, 0.5)
+  assert color.rgb == pytest.approx((0.0, 0.5, 0.0)) and color.hsv == pytest.approx((1 / 3, 1.0, 0.5))
+  assert kb.get_color("red").hexstr == "#ff0000ff" and kb.get_color("red").hexstr_short == "#ff0000"
+  for bad in ("#12", "#gggggg", "mauve", 0x1000000):
+    with pytest.raises(ValueError):
+      kb.get_color(bad)
+  hue = kb.random_hue_color(rng=np.random.RandomState(0))
+  assert isinstance(hue, kb.Color) and max(hue.rgb) == pytest.approx(1.0)
+  kb.PrincipledBSDFMaterial(color=kb.get_color("teal"))  # a Color is a colour tuple wherever one is taken
+
+
+def test_adjust_segmentation_idxs_keeps_the_new_list_order_and_drops_the_rest():
+  scene = kb.Scene()
+  floor, a, b, c = (kb.Cube(name=n) for n in ("floor", "a", "b", "c"))
+  for obj in (floor, a, b, c):
+    scene += obj
+  segmentation = np.array([[[0], [1], [2]], [[3], [4], [7]]], np.uint32)  # ids are 1-based in scene.assets' order
+  renumbered = kb.adjust_segmentation_idxs(segmentation, [floor, a, b, c], [c, a])
+  assert renumbered.dtype == np.uint32
+  assert renumbered[..., 0].tolist() == [[0, 0, 2], [0, 1, 0]]  # a -> 2, c -> 1; floor, b, background, 7 -> 0
+  assert kb.adjust_segmentation_idxs(segmentation, [floor, a, b, c], [], ignored_label=9).max() == 9
+
+
+def test_setup_directories_and_log_my_flags(tmp_path, caplog):
+  flags = kb.ArgumentParser().parse_args(["--out", str(tmp_path / "job"), "--scratch_dir", str(tmp_path / "s")])
+  os.makedirs(tmp_path / "s")
+  (tmp_path / "s" / "old.txt").write_text("stale")
+  scratch, output = kb.setup_directories(flags)
+  assert scratch == tmp_path / "s" and output == tmp_path / "job" and output.is_dir()
+  assert not (tmp_path / "s" / "old.txt").exists()  # Kubric empties an old scratch folder
+  scene, _, staging, run_scratch = kb.setup(kb.ArgumentParser().parse_args(["--out", str(tmp_path / "run"),
+                                                                            "--seed", "1"]))
+  try:
+    assert kb.setup_directories(flags) == (type(scratch)(run_scratch), type(scratch)(staging))  # inside a run
+  finally:
+    kb.worker.session.abort()
+  with caplog.at_level(logging.INFO, logger="kubricgen"):
+    kb.log_my_flags(flags)
+  assert "resolution" in caplog.text and str(tmp_path / "job") in caplog.text
