@@ -1,5 +1,6 @@
-"""SI-Score with 3D-rendered objects: builds the TFDS dataset `si_score` (configs location, rotation, size, train, and
-the 3D factors of ours: viewpoint, lighting, occlusion, clutter, cue_conflict).
+"""Builds the TFDS dataset `si_score`: SI-Score with 3D-rendered objects, and 3D factors of ours.
+
+Configs: SI-Score's location, rotation, size and train; ours: viewpoint, lighting, occlusion, clutter, cue_conflict.
 
   kubricgen render scenes/si_score.py                      # small but complete: every config, every grid point
   kubricgen render scenes/si_score.py --paper              # the paper's resolutions, every held-out instance, the
@@ -114,6 +115,8 @@ def main():
       else:
         resolution = 224
       per_config[config] = specs.Settings(resolution=resolution, **base)
+    for config in configs:  # every config's plan before anything is built: a bad --classes fails here, not later
+      build.plan(config, per_config[config])
   except ValueError as error:
     parser.error(str(error))
   data_dir = flags.data_dir or build.default_data_dir()

@@ -348,6 +348,10 @@ CASES = [
          "si_score: error: argument --configs: unknown ['colour']; choose from location,rotation,size,viewpoint,"
          "lighting,occlusion,clutter,cue_conflict,train", 2,
          subprocess=True),
+    Case("si-score-one-class-cue-conflict", argv("render", SI_SCORE, "--configs", "viewpoint,cue_conflict",
+                                                 "--classes", "banana"),
+         "si_score: error: the cue_conflict config puts another class's surface on each shape: it needs at least two "
+         "classes, got only 'banana'", 2, subprocess=True),
     Case("si-score-not-square", argv("render", SI_SCORE, "--resolution", "224x100"),
          "si_score: error: argument --resolution: SI-Score images are square, got 224x100", 2, subprocess=True),
     Case("si-score-bad-threshold", argv("render", SI_SCORE, "--visibility_threshold", "location"),

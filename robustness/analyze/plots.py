@@ -32,9 +32,12 @@ LABELS = {"x": "normalised x of object centre", "y": "normalised y of object cen
           "occlusion": "occlusion level (share of the object's pixels hidden)",
           "num_distractors": "number of distractor objects"}
 SHORT_LABELS = {"light_azimuth": "light azimuth (degrees; 0 front-lit, 180 back-lit, +90 from the right)",
-                "light_elevation": "light elevation (degrees above horizontal)"}  # heatmap axes
+                "light_elevation": "light elevation (degrees above horizontal)",
+                "azimuth": "viewpoint azimuth (degrees about the up axis)",
+                "elevation": "viewpoint elevation (degrees above horizontal)"}  # heatmap axes
 LOG_FACTORS = {"light_irradiance"}  # log-spaced levels: drawn on a log x axis
-CATEGORY_GRIDS = {("light_azimuth", "light_elevation")}  # 2-factor grids drawn cell by cell, not to scale
+# 2-factor grids of a few values per axis, drawn cell by cell (not to scale) with each cell's value and interval
+CATEGORY_GRIDS = {("light_azimuth", "light_elevation"), ("azimuth", "elevation")}
 DPI = 110
 
 
@@ -218,7 +221,8 @@ def _cell_text(table: aggregate.FactorTable, values, low, high):
 
 
 def direction_heatmap(table: aggregate.FactorTable, path: str, title: str) -> str:
-  """Accuracy per (light_azimuth, light_elevation) cell, annotated with the accuracy and its bootstrap 95%."""
+  """Accuracy per cell of a CATEGORY_GRIDS grid (lighting direction, viewpoint), annotated with the accuracy and
+  its bootstrap 95%."""
   plt = _pyplot()
   grid, xs, ys = aggregate.heatmap(table)
   figure, axes = plt.subplots(figsize=(max(6.4, 0.75 * len(xs) + 2.2), max(3.8, 0.5 * len(ys) + 1.8)))

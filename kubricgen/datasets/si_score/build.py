@@ -74,6 +74,8 @@ def check_published(final: str, identity: dict | None, name: str, record_text: s
   published = json.loads(record_text)
   if isinstance(published.get("settings"), dict):  # a record from before a setting existed was built at its default
     published["settings"] = {**SETTINGS_ADDED_LATER, **published["settings"]}
+    if isinstance(published["settings"].get("classes"), list):  # recorded in the order given before it was sorted
+      published["settings"]["classes"] = sorted(set(published["settings"]["classes"]))
   difference = _first_difference(published, json.loads(json.dumps(identity, default=str)))
   if difference:
     raise PublishedMismatch(f"{name} at {final} was built with other settings ({difference}); pass --overwrite to "
@@ -374,6 +376,19 @@ def build_config(config: str, generator: Generator, data_dir: str, overwrite: bo
     finally:
       shutil.rmtree(staging, ignore_errors=True)
   return BuiltConfig(config, final, examples, time.perf_counter() - start)
+
+
+def plan(config: str, settings: specs.Settings, generator_factory=Generator) -> int:
+  """The number of examples `config` would have with `settings` (its specs, from the class and background libraries
+  only: nothing is rendered). Raises ValueError in one line when the config cannot be made (an unknown config or
+  class, too few classes for occluders, distractors or surfaces, too few backgrounds)."""
+  if config not in CONFIG_NAMES:
+    raise ValueError(f"unknown si_score config {config!r}; expected one of {list(CONFIG_NAMES)}")
+  generator = generator_factory(settings)
+  backgrounds = list(generator.backgrounds.ids)
+  if config == "train":
+    return len(specs.train_specs(settings, generator.library, backgrounds))
+  return len(specs.subset_specs(config, settings, generator.library, backgrounds))
 
 
 def build(configs, settings: specs.Settings, data_dir: str | None = None, overwrite: bool = False,

@@ -19,12 +19,14 @@ def contact_sheet(examples, class_names, columns: int = 8, tile: int = 128, titl
   """A grid of examples (dicts with numpy image/mask and factors) with mask outlines and captions. `captions`:
   "placement" (x, y, area, rotation), "pose" (azimuth, elevation) or a function example -> text. Where an example
   has an `amodal_mask`, the hidden part of the object's outline is drawn in cyan."""
+  import textwrap  # pylint: disable=import-outside-toplevel
   examples = list(examples)
   rows = max(1, -(-len(examples) // columns))
-  caption_h, title_h = 24, 18
+  title_lines = textwrap.wrap(title, max(20, (columns * tile - 8) // 6)) or [""]  # PIL's default font: ~6 px a letter
+  caption_h, title_h = 24, 4 + 12 * len(title_lines)
   sheet = Image.new("RGB", (columns * tile, title_h + rows * (tile + caption_h)), "white")
   draw = ImageDraw.Draw(sheet)
-  draw.text((4, 3), title, fill=(0, 0, 0))
+  draw.text((4, 3), "\n".join(title_lines), fill=(0, 0, 0), spacing=2)
   for index, example in enumerate(examples):
     if example is None:
       continue

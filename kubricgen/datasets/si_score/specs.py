@@ -52,6 +52,8 @@ class Settings:
       raise ValueError(f"SI-Score resolution must be at least 8 pixels, got {self.resolution}")
     if self.grids not in factors.VIEWPOINT_GRIDS:
       raise ValueError(f"SI-Score grids must be one of {sorted(factors.VIEWPOINT_GRIDS)}, got {self.grids!r}")
+    if self.classes is not None:  # a set of classes: the order they were listed in changes nothing
+      object.__setattr__(self, "classes", tuple(sorted(set(self.classes))))
     if self.backgrounds_per_instance < 1:
       raise ValueError(f"backgrounds_per_instance must be >= 1, got {self.backgrounds_per_instance}")
     for subset, threshold in self.visibility_thresholds:
@@ -216,7 +218,8 @@ def occlusion_specs(settings: Settings, library, background_ids: list[str]) -> l
         extra = [("occlusion", level), ("occluder", occluder), ("side", ("left", "right")[rng.randint(2)])]
         if occluder == "object":
           if not others:
-            raise ValueError("the occlusion config's object occluders need a second class")
+            raise ValueError(f"the occlusion config's object occluders are other classes' objects: it needs at least "
+                           f"two classes, got only {instance.class_name!r}")
           other = others[rng.randint(len(others))]
           extra += [("occluder_instance", other.id), ("occluder_class", other.class_name),
                     ("occluder_pose", test_pose(settings, other.id))]
@@ -240,7 +243,8 @@ def clutter_specs(settings: Settings, library, background_ids: list[str]) -> lis
     for background_id in _test_backgrounds(settings, instance.id, background_ids):
       for count in grid.counts:
         if count and not others:
-          raise ValueError("the clutter config's distractors need a second class")
+          raise ValueError(f"the clutter config's distractors are other classes' objects: it needs at least two "
+                           f"classes, got only {instance.class_name!r}")
         rng = np.random.RandomState(derive_seed(settings.seed, "clutter", instance.id, background_id, count))
         distractors = []
         for cell_index in sorted(rng.choice(len(cells), count, replace=False)):
@@ -264,7 +268,8 @@ def cue_conflict_specs(settings: Settings, library, background_ids: list[str]) -
   for instance in test_instances(library, settings):
     others = _other_class_instances(library, settings, instance.class_name)
     if not others:
-      raise ValueError("the cue_conflict config needs a second class")
+      raise ValueError(f"the cue_conflict config puts another class's surface on each shape: it needs at least two "
+                       f"classes, got only {instance.class_name!r}")
     rng = np.random.RandomState(derive_seed(settings.seed, "surfaces", instance.id))
     count = len(others) if grid.textures_per_shape is None else min(grid.textures_per_shape, len(others))
     surfaces = [others[i] for i in sorted(rng.choice(len(others), count, replace=False))]

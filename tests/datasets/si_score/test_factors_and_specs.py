@@ -76,3 +76,16 @@ def test_jobs_group_specs_by_instance_and_pose():
   assert sum(len(j.specs) for j in jobs) == len(location)
   assert all(len({(s.instance_id, s.pose) for s in j.specs}) == 1 and len(j.specs) <= 500 for j in jobs)
   assert len({j.key for j in jobs}) == len(jobs)
+
+
+def test_the_order_classes_are_listed_in_changes_nothing(tmp_path):
+  """A newcomer's case: `--classes bagel,banana` after a build with `banana,bagel` was refused as other settings,
+  though every shard was byte-identical. Classes are a set: sorted in the settings, and in older records."""
+  import json
+  from kubricgen.datasets.si_score import build
+  assert specs.Settings(classes=("teapot", "banana", "teapot")).classes == ("banana", "teapot")
+  identity = {"settings": {"classes": ["banana", "teapot"], "grids": "default"}}
+  (tmp_path / build.BUILD_RECORD).write_text(json.dumps({"settings": {"classes": ["teapot", "banana"]}}))
+  build.check_published(str(tmp_path), identity, "si_score/location")  # an older record, listed in another order
+  with pytest.raises(build.PublishedMismatch, match="settings.classes"):
+    build.check_published(str(tmp_path), {"settings": {"classes": ["banana"], "grids": "default"}}, "x")
