@@ -54,8 +54,12 @@ class ClassLibrary:
     shapes its renders, for cache keys that must not change when another asset does."""
     import hashlib  # pylint: disable=import-outside-toplevel
     import json  # pylint: disable=import-outside-toplevel
+    from kubricgen.assets import prepare, shapes  # pylint: disable=import-outside-toplevel
     entry = dataclasses.asdict(self.source.entry(asset_id))
-    return hashlib.sha256(json.dumps(entry, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    # The code that turns the entry into a mesh is part of what shapes the renders: a generator fix must not leave
+    # renders of the old mesh in a cache.
+    made_by = {"shapes": shapes.VERSION, "prepare": prepare.VERSION}
+    return hashlib.sha256(json.dumps([entry, made_by], sort_keys=True, default=str).encode()).hexdigest()[:24]
 
   @property
   def classes(self) -> list[ClassInfo]:

@@ -17,7 +17,7 @@ GENERATORS = {
     "teapot": kubasic.teapot,
     **household.GENERATORS, **food.GENERATORS, **things.GENERATORS,
 }
-VERSION = 2  # bump when a generator's output changes, so cached meshes are rebuilt
+VERSION = 3  # bump when a generator's output changes, so cached meshes and renders are rebuilt (3: closed sweeps' seams)
 
 
 def parameters(name: str) -> dict:
