@@ -385,10 +385,7 @@ def plan(config: str, settings: specs.Settings, generator_factory=Generator) -> 
   if config not in CONFIG_NAMES:
     raise ValueError(f"unknown si_score config {config!r}; expected one of {list(CONFIG_NAMES)}")
   generator = generator_factory(settings)
-  backgrounds = list(generator.backgrounds.ids)
-  if config == "train":
-    return len(specs.train_specs(settings, generator.library, backgrounds))
-  return len(specs.subset_specs(config, settings, generator.library, backgrounds))
+  return len(specs.config_specs(config, settings, generator.library, list(generator.backgrounds.ids)))
 
 
 def build(configs, settings: specs.Settings, data_dir: str | None = None, overwrite: bool = False,

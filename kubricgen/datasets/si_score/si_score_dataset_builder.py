@@ -110,10 +110,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
   def jobs(self) -> list[specs.Job]:
     generator, name = self._generator, self.builder_config.name
     background_ids = list(generator.backgrounds.ids)
-    if name == "train":
-      all_specs = specs.train_specs(generator.settings, generator.library, background_ids)
-    else:
-      all_specs = specs.subset_specs(name, generator.settings, generator.library, background_ids)
+    all_specs = specs.config_specs(name, generator.settings, generator.library, background_ids)
     return specs.group_into_jobs(all_specs, generator.settings.job_size)
 
   def _split_generators(self, dl_manager):

@@ -147,26 +147,6 @@ def _test_backgrounds(settings: Settings, instance_id: str, background_ids: list
   return [str(b) for b in rng.choice(sorted(background_ids), settings.backgrounds_per_instance, replace=False)]
 
 
-def viewpoint_specs(settings: Settings, library, background_ids: list[str]) -> list[ExampleSpec]:
-  """Every spec of the `viewpoint` config: pose grid (factors.VIEWPOINT_GRIDS[settings.grids]) x (test instance, background) pairs,
-  object centred at the grid's area, no rotation; ordered instance, pose, background (a pose's specs together)."""
-  if len(background_ids) < settings.backgrounds_per_instance:
-    raise ValueError(f"need {settings.backgrounds_per_instance} backgrounds per instance, the background library "
-                     f"has {len(background_ids)}")
-  grid, threshold = factors.grid_3d("viewpoint", settings.grids), settings.threshold("viewpoint")
-  specs = []
-  for instance in test_instances(library, settings):
-    chosen = _test_backgrounds(settings, instance.id, background_ids)
-    for azimuth, elevation in grid.poses():
-      for background_id in chosen:
-        key = f"viewpoint/{instance.id}/{background_id}/{azimuth:g}_{elevation:g}"
-        pose = Pose(azimuth=azimuth, elevation=elevation, lights="camera")  # the rig turns with the camera
-        specs.append(ExampleSpec(key=key, image_id=len(specs), subset="viewpoint", class_name=instance.class_name,
-                                 instance_id=instance.id, pose=pose, background_id=background_id, x=0.5, y=0.5, area=grid.area, rotation=0.0,
-                                 visibility_threshold=threshold, seed=derive_seed(settings.seed, key)))
-  return specs
-
-
 def _centred(settings: Settings, subset: str, instance, background_id: str, pose: Pose, area: float, name: str,
              extra: tuple = ()) -> ExampleSpec:
   """A spec of a 3D-factor config: object centred at `area`, no rotation; `name` is the condition's part of the key
@@ -180,6 +160,22 @@ def _centred(settings: Settings, subset: str, instance, background_id: str, pose
 
 def _numbered(found: list[ExampleSpec]) -> list[ExampleSpec]:
   return [dataclasses.replace(spec, image_id=index) for index, spec in enumerate(found)]
+
+
+def viewpoint_specs(settings: Settings, library, background_ids: list[str]) -> list[ExampleSpec]:
+  """Every spec of the `viewpoint` config: pose grid (factors.VIEWPOINT_GRIDS[settings.grids]) x (test instance,
+  background) pairs, object centred at the grid's area, no rotation; ordered instance, pose, background (a pose's
+  specs together)."""
+  grid = factors.grid_3d("viewpoint", settings.grids)
+  found = []
+  for instance in test_instances(library, settings):
+    chosen = _test_backgrounds(settings, instance.id, background_ids)
+    for azimuth, elevation in grid.poses():
+      pose = Pose(azimuth=azimuth, elevation=elevation, lights="camera")  # the rig turns with the camera
+      for background_id in chosen:
+        found.append(_centred(settings, "viewpoint", instance, background_id, pose, grid.area,
+                              f"{azimuth:g}_{elevation:g}"))
+  return _numbered(found)
 
 
 def lighting_specs(settings: Settings, library, background_ids: list[str]) -> list[ExampleSpec]:
@@ -288,17 +284,14 @@ SPECS_3D = {"viewpoint": viewpoint_specs, "lighting": lighting_specs, "occlusion
 
 def subset_specs(subset: str, settings: Settings, library, background_ids: list[str]) -> list[ExampleSpec]:
   """Every spec of a test subset: factor grid x (test instance, background) pairs, in a fixed order."""
-  if subset in SPECS_3D:
-    if len(background_ids) < settings.backgrounds_per_instance:
-      raise ValueError(f"need {settings.backgrounds_per_instance} backgrounds per instance, the background library "
-                       f"has {len(background_ids)}")
-    return SPECS_3D[subset](settings, library, background_ids)
-  if subset not in factors.GRIDS:
+  if subset not in factors.GRIDS and subset not in SPECS_3D:
     raise ValueError(f"unknown SI-Score subset {subset!r}; expected one of "
                      f"{list(factors.GRIDS) + list(factors.SUBSETS_3D)}")
   if len(background_ids) < settings.backgrounds_per_instance:
     raise ValueError(f"need {settings.backgrounds_per_instance} backgrounds per instance, the background library "
                      f"has {len(background_ids)}")
+  if subset in SPECS_3D:
+    return SPECS_3D[subset](settings, library, background_ids)
   grid = factors.GRIDS[subset]
   threshold = settings.threshold(subset)
   specs = []
@@ -336,6 +329,13 @@ def train_specs(settings: Settings, library, background_ids: list[str]) -> list[
                              instance_id=instance.id, pose=pose, background_id=backgrounds[rng.randint(len(backgrounds))],
                              x=x, y=y, area=area, rotation=rotation, visibility_threshold=0.0, seed=seed))
   return specs
+
+
+def config_specs(config: str, settings: Settings, library, background_ids: list[str]) -> list[ExampleSpec]:
+  """Every spec of an si_score config: `train_specs` for "train", `subset_specs` for a test subset."""
+  if config == "train":
+    return train_specs(settings, library, background_ids)
+  return subset_specs(config, settings, library, background_ids)
 
 
 def group_into_jobs(specs: Iterable[ExampleSpec], job_size: int) -> list[Job]:
