@@ -203,9 +203,9 @@ class ManifestSource(AssetSource):
     assets, this shape painted with the other's skin (`shapes.skin`) and given its material; otherwise the other
     asset's material (colour, finish, texture image through this mesh's UVs)."""
     import kubricgen.scene as kbs  # pylint: disable=import-outside-toplevel
-    if texture_from is not None:
-      return self._create_with_surface(asset_id, texture_from, params, **overrides)
     entry = self.entry(asset_id)
+    surface = self.entry(texture_from) if texture_from is not None else None
+    repaint = surface is not None and entry.kind == surface.kind == "procedural"
     if params:
       if entry.kind not in ("procedural", "primitive"):
         raise AssetError(f"{self.name}: asset {asset_id!r} is a {entry.kind}; only procedural assets take params")
@@ -220,39 +220,26 @@ class ManifestSource(AssetSource):
       kwargs = {"material": material_for(entry, None), "asset_id": entry.id,
                 "metadata": _metadata(entry, self.name, size), **dict(entry.params)}
       kwargs.update(overrides)
-      return klass(**kwargs)
-    if entry.kind == "procedural" and params:
-      size = entry.scale * UNITS[entry.units]
-      density = float((entry.mass_properties or {}).get("density", prepare.DEFAULT_DENSITY))
-      prepared = prepare.prepare_procedural(entry.generator, entry.params, size, density)
+      obj = klass(**kwargs)
     else:
-      prepared = self.prepare(asset_id)
-    mass = (entry.mass_properties or {}).get("mass") or prepared.info.get("mass_properties", {}).get("mass") or 1.0
-    metadata = _metadata(entry, self.name, prepared.size_m)
-    kwargs = {"render_filename": str(prepared.render), "collision_filename": str(prepared.collision),
-              "material": material_for(entry, prepared.texture, prepared.info.get("mesh_color")), "mass": float(mass),
-              "asset_id": entry.id, "metadata": metadata}
-    kwargs.update(overrides)
-    return kbs.FileBasedObject(**kwargs)
-
-
-  def _create_with_surface(self, asset_id: str, texture_from: str, params: dict | None, **overrides):
-    entry, surface = self.entry(asset_id), self.entry(texture_from)
-    if entry.kind == "procedural" and surface.kind == "procedural":
-      entry = dataclasses.replace(entry, params={**entry.params, **(params or {})})
-      size = entry.scale * UNITS[entry.units]
-      density = float((entry.mass_properties or {}).get("density", prepare.DEFAULT_DENSITY))
-      prepared = prepare.prepare_procedural(entry.generator, entry.params, size, density,
-                                            surface=(surface.generator, dict(surface.params)))
-      material = material_for(surface, prepared.texture, prepared.info.get("mesh_color"))
-      obj = self.create(asset_id, params=params, **overrides)
-      obj.render_filename = str(prepared.render)
-    else:
-      material = self.create(texture_from).material
-      obj = self.create(asset_id, params=params, **overrides)
-    if "material" not in overrides:
-      obj.material = material
-    obj.metadata["texture_from"] = texture_from
+      if entry.kind == "procedural" and (params or repaint):
+        size = entry.scale * UNITS[entry.units]
+        density = float((entry.mass_properties or {}).get("density", prepare.DEFAULT_DENSITY))
+        prepared = prepare.prepare_procedural(entry.generator, entry.params, size, density,
+                                              surface=(surface.generator, dict(surface.params)) if repaint else None)
+      else:
+        prepared = self.prepare(asset_id)
+      mass = (entry.mass_properties or {}).get("mass") or prepared.info.get("mass_properties", {}).get("mass") or 1.0
+      metadata = _metadata(entry, self.name, prepared.size_m)
+      material = material_for(surface if repaint else entry, prepared.texture, prepared.info.get("mesh_color"))
+      kwargs = {"render_filename": str(prepared.render), "collision_filename": str(prepared.collision),
+                "material": material, "mass": float(mass), "asset_id": entry.id, "metadata": metadata}
+      kwargs.update(overrides)
+      obj = kbs.FileBasedObject(**kwargs)
+    if surface is not None:
+      if not repaint and "material" not in overrides:
+        obj.material = self.create(texture_from).material
+      obj.metadata["texture_from"] = texture_from
     return obj
 
 

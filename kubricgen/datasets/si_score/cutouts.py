@@ -252,6 +252,14 @@ def crop_to_canvas(rgba: np.ndarray, instance_id: str) -> tuple[np.ndarray, tupl
   return rgba[box[1]:box[3], box[0]:box[2]].copy(), box
 
 
+def create_object(library, instance_id: str, pose: Pose):
+  """The scene object of `instance_id` as `pose` shows it: wearing `pose.texture_from`'s surface when set (only
+  then is the library asked for `texture_from`, so a library without it renders every other config)."""
+  if pose.texture_from:
+    return library.create(instance_id, texture_from=pose.texture_from)
+  return library.create(instance_id)
+
+
 def render_cutout(library, instance_id: str, pose: Pose, resolution: int, samples: int = 16,
                   cache_dir: str | None = None) -> Cutout:
   """Render (or load from `cache_dir`, a folder or gs:// prefix) the cut-out of one instance in one pose."""
@@ -260,8 +268,7 @@ def render_cutout(library, instance_id: str, pose: Pose, resolution: int, sample
   if rgba is None:
     from kubricgen.renderer.blender import Blender  # pylint: disable=import-outside-toplevel
     scene = kb.Scene(resolution=(resolution, resolution), frame_start=1, frame_end=1)
-    obj = (library.create(instance_id, texture_from=pose.texture_from) if pose.texture_from else
-           library.create(instance_id))
+    obj = create_object(library, instance_id, pose)
     obj.name = "object"
     scene += obj
     add_lights(scene, pose)

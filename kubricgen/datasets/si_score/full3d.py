@@ -43,8 +43,7 @@ def render_images(library, cutout: cutouts.Cutout, backgrounds: list[np.ndarray]
   """Render one image per (x, y, area, rotation) point of one instance; `backgrounds[i]` goes under image i."""
   from kubricgen.renderer.blender import Blender  # pylint: disable=import-outside-toplevel
   scene = kb.Scene(resolution=(resolution, resolution), frame_start=1, frame_end=len(points))
-  obj = (library.create(cutout.instance_id, texture_from=cutout.pose.texture_from) if cutout.pose.texture_from else
-         library.create(cutout.instance_id))
+  obj = cutouts.create_object(library, cutout.instance_id, cutout.pose)
   obj.name = "object"
   scene += obj
   cutouts.add_lights(scene, cutout.pose)
