@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
+from kubricgen.datasets.si_score import schema
+
 
 def outline(mask: np.ndarray) -> np.ndarray:
   """Boolean edge pixels of a mask (> 127)."""
@@ -59,25 +61,26 @@ def _text(value) -> str:
   return value.decode() if isinstance(value, bytes) else str(value)
 
 
-# Per 3D-factor config: (row of an example: what stays fixed along a row, column order: the factor varying along
-# it, caption, what a row shows). Rows are chosen for a few instances, each on its first background.
+# Per 3D-factor config: (row of an example given the lighting's nominal direction (None for other configs): what
+# stays fixed along a row, column order: the factor varying along it, caption, what a row shows). Rows are chosen
+# for a few instances, each on its first background.
 ROW_LAYOUTS = {
-    "viewpoint": (lambda e: float(e["elevation"]), lambda e: float(e["azimuth"]), "pose",
+    "viewpoint": (lambda e, _: float(e["elevation"]), lambda e: float(e["azimuth"]), "pose",
                   "each row one instance at one elevation, azimuth varying along the row"),
-    "lighting": (lambda e: "irradiance" if _direction(e) == _nominal_direction.value else
+    "lighting": (lambda e, nominal: "irradiance" if _direction(e) == nominal else
                  f"elevation {float(e['light_elevation']):g}",
                  lambda e: (float(e["light_irradiance"]), float(e["light_azimuth"])),
                  lambda e: (f"az{float(e['light_azimuth']):.0f} el{float(e['light_elevation']):.0f} "
                             f"{float(e['light_irradiance']):g}W/m2"),
                  "each row one instance: key-light azimuth at one elevation, or irradiance (dim to over-exposed)"),
-    "occlusion": (lambda e: _text(e["occluder"]), lambda e: float(e["occlusion"]),
+    "occlusion": (lambda e, _: _text(e["occluder"]), lambda e: float(e["occlusion"]),
                   lambda e: f"{_text(e['occluder'])} {float(e['occlusion']):.2f} ({float(e['occluded_fraction']):.3f})",
                   "each row one instance and occluder, the hidden share growing along the row (measured in "
                   "brackets; cyan: hidden outline)"),
-    "clutter": (lambda e: 0, lambda e: int(e["num_distractors"]),
+    "clutter": (lambda e, _: 0, lambda e: int(e["num_distractors"]),
                 lambda e: f"n={int(e['num_distractors'])} visible {float(e['visible_fraction']):.2f}",
                 "each row one instance, the number of distractors growing along the row"),
-    "cue_conflict": (lambda e: 0, lambda e: _text(e["texture_instance"]), None,
+    "cue_conflict": (lambda e, _: 0, lambda e: _text(e["texture_instance"]), None,
                      "each row one shape instance wearing other classes' surfaces (caption: shape / surface)"),
 }
 
@@ -86,16 +89,12 @@ def _direction(example) -> tuple[float, float]:
   return float(example["light_azimuth"]), float(example["light_elevation"])
 
 
-class _nominal_direction:  # pylint: disable=invalid-name
-  """The lighting config's nominal direction while a preview is made: the direction with the most irradiances."""
-  value = None
-
-  @classmethod
-  def find(cls, metadata) -> None:
-    levels: dict = {}
-    for example in metadata:
-      levels.setdefault(_direction(example), set()).add(float(example["light_irradiance"]))
-    cls.value = max(levels, key=lambda d: len(levels[d]))
+def _nominal_direction(metadata) -> tuple[float, float]:
+  """The lighting config's nominal direction: the (light_azimuth, light_elevation) seen with the most irradiances."""
+  levels: dict = {}
+  for example in metadata:
+    levels.setdefault(_direction(example), set()).add(float(example["light_irradiance"]))
+  return max(levels, key=lambda d: len(levels[d]))
 
 
 def preview_rows(builder, split: str, instances: int = 4) -> Image.Image:
@@ -104,16 +103,14 @@ def preview_rows(builder, split: str, instances: int = 4) -> Image.Image:
   import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
   name = builder.info.config_name
   row_of, column_of, captions, shows = ROW_LAYOUTS[name]
-  skip = {k: tfds.decode.SkipDecoding() for k in builder.info.features if k in ("image", "mask", "amodal_mask",
-                                                                               "segmentation")}
+  skip = {k: tfds.decode.SkipDecoding() for k in schema.IMAGE_FIELDS if k in builder.info.features}
   index = builder.as_data_source(split=split, decoders=skip)
   metadata = [index[i] for i in range(len(index))]
-  if name == "lighting":
-    _nominal_direction.find(metadata)
+  nominal = _nominal_direction(metadata) if name == "lighting" else None
   rows: dict = {}
   for i, example in enumerate(metadata):
     instance, background = _text(example["object_instance"]), _text(example["background"])
-    rows.setdefault(instance, {}).setdefault(background, {}).setdefault(row_of(example), []).append(
+    rows.setdefault(instance, {}).setdefault(background, {}).setdefault(row_of(example, nominal), []).append(
         (column_of(example), i))
   chosen = list(rows)[::max(1, len(rows) // instances)][:instances]
   picked_rows = []
