@@ -17,8 +17,8 @@ r + 0.5)):
 
 The unoccluded projection is the object's own render mesh rasterised with the camera at that frame: every pixel
 whose centre falls inside a projected triangle, after clipping triangles at the camera's near plane (Blender's
-clip_start, 0.01 m), so objects partly behind the camera or outside the frame are handled exactly. Cycles writes
-object ids from the first camera ray of each pixel, which goes through the pixel centre, so for an unoccluded
+clip_start, 0.01 m), so objects partly behind the camera or outside the frame are handled exactly. The renderer's
+data layer has one camera ray per pixel, through the pixel centre (kubricgen.renderer.blender), so for an unoccluded
 object the two agree pixel for pixel (tests/output/test_annotations.py checks it on cubes, spheres, tori and cones,
 perspective and orthographic); the fraction is still clipped at 1 in case a renderer samples elsewhere.
 """

@@ -1,8 +1,12 @@
 """Blender view of a scene: render settings, the render loop, and read-back of every pass as numpy arrays.
 
 `Blender(scene, ...)` resets Blender's state, so one process can render many scenes one after another. The scene is
-translated to Blender data at each `render()` (objects added late are included). Cycles renders colour and the data
-passes in one go; Workbench and EEVEE render colour only, and a 1-sample Cycles pass supplies the same ground truth.
+translated to Blender data at each `render()` (objects added late are included).
+
+Colour and ground truth come from two view layers of one Cycles render: the colour layer at the chosen samples (and
+denoiser), and a data layer at 1 sample per pixel whose only ray goes through the pixel centre, so depth, z,
+segmentation, normals, object coordinates and flow at a pixel all describe the one surface that ray hits. Workbench
+and EEVEE render colour only, and the same Cycles data layer, rendered alone, supplies the ground truth.
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ from kubricgen.worker import session as worker_session
 
 ENGINES = {"cycles": "CYCLES", "eevee": "BLENDER_EEVEE", "workbench": "BLENDER_WORKBENCH"}
 DATA_LAYERS = ("depth", "z", "segmentation", "normal", "object_coordinates", "forward_flow", "backward_flow")
+DATA_PASSES = ("use_pass_z", "use_pass_normal", "use_pass_object_index", "use_pass_vector")
 ALL_LAYERS = ("rgba",) + DATA_LAYERS
 
 
@@ -236,10 +241,26 @@ class Blender:
     except TypeError:
       pass
 
-  def _configure(self, engine: str, samples: int, denoise: bool, data_passes: bool) -> None:
+  def _ensure_data_layer(self):
+    """The view layer of the data passes: 1 sample per pixel, through the pixel centre (Cycles' first sample), so
+    every data pass at a pixel describes the one surface that ray hits; no colour, no denoising."""
+    layers = self.blender_scene.view_layers
+    layer = layers[passes.DATA_LAYER] if passes.DATA_LAYER in layers else layers.new(passes.DATA_LAYER)
+    layer.samples = 1
+    layer.cycles.use_denoising = False
+    layer.use_pass_combined = False
+    for name in DATA_PASSES:
+      setattr(layer, name, True)
+    if blender_scene.OBJECT_COORDINATES_AOV not in [aov.name for aov in layer.aovs]:
+      aov = layer.aovs.add()
+      aov.name, aov.type = blender_scene.OBJECT_COORDINATES_AOV, "COLOR"
+    return layer
+
+  def _configure(self, engine: str, samples: int, denoise: bool, data_passes: bool, color: bool = True) -> None:
+    """Engine, samples and passes. The colour layer renders `samples` (unless `color` is False); with
+    `data_passes`, a second view layer renders the data passes at 1 sample (Cycles only)."""
     blender = self.blender_scene
     blender.render.engine = ENGINES[engine]
-    layer = blender.view_layers[0]
     if engine == "cycles":
       cycles = blender.cycles
       cycles.device = "GPU" if self.device.startswith("gpu") else "CPU"
@@ -266,14 +287,22 @@ class Blender:
       shading = blender.display.shading
       shading.light, shading.color_type = "STUDIO", "MATERIAL"
       blender.display.render_aa = "8" if samples >= 8 else "OFF"
-    for name in ("use_pass_z", "use_pass_normal", "use_pass_object_index", "use_pass_vector"):
-      setattr(layer, name, data_passes)
-    if data_passes and blender_scene.OBJECT_COORDINATES_AOV not in [a.name for a in layer.aovs]:
-      aov = layer.aovs.add()
-      aov.name, aov.type = blender_scene.OBJECT_COORDINATES_AOV, "COLOR"
-    elif not data_passes:
-      while len(layer.aovs):
-        layer.aovs.remove(layer.aovs[0])
+    colour = blender.view_layers[passes.LAYER]
+    colour.use = color
+    for name in DATA_PASSES:
+      setattr(colour, name, False)
+    if data_passes:
+      self._ensure_data_layer()
+      # Cycles compiles the shaders once per render, for the first view layer, and drops AOV outputs that layer
+      # has no pass for (measured: the data layer's object coordinates came out all 0): declare it there too.
+      if blender_scene.OBJECT_COORDINATES_AOV not in [aov.name for aov in colour.aovs]:
+        aov = colour.aovs.add()
+        aov.name, aov.type = blender_scene.OBJECT_COORDINATES_AOV, "COLOR"
+    else:
+      if passes.DATA_LAYER in blender.view_layers:
+        blender.view_layers.remove(blender.view_layers[passes.DATA_LAYER])
+      while len(colour.aovs):
+        colour.aovs.remove(colour.aovs[0])
     settings = blender.render.image_settings
     settings.media_type = "MULTI_LAYER_IMAGE"
     settings.file_format = "OPEN_EXR_MULTILAYER"
@@ -309,6 +338,37 @@ class Blender:
       paths[frame] = matches[0]
     return paths
 
+  def _camera_relative_poses(self, frame: int) -> dict[int, list[np.ndarray]]:
+    """Segmentation id -> the 4x4 poses relative to the camera at `frame` of the objects drawn with that id (id 0:
+    every background object)."""
+    camera = self.scene.camera
+    with camera.at_frame(frame):
+      view = np.linalg.inv(camera.matrix_world)
+    poses: dict[int, list[np.ndarray]] = {}
+    for asset in self.scene.assets:
+      if isinstance(asset, kbs.PhysicalObject):
+        with asset.at_frame(frame):
+          poses.setdefault(asset.segmentation_id, []).append(view @ asset.matrix_world)
+    return poses
+
+  def _zero_static_flow(self, layers: dict, frame: int) -> None:
+    """Set flow to exactly 0 at pixels whose surface does not move relative to the camera between `frame` and the
+    next (forward) or previous (backward) frame. Blender's vector pass gives such surfaces float noise (measured:
+    median 7e-6 px on a static floor), which costs bytes in every flow file and is not what a static point does.
+    The comparison allows 1e-9 (metres, and the same in rotation) for poses computed two ways."""
+    if "forward_flow" not in layers:
+      return
+    here = self._camera_relative_poses(frame)
+    segmentation = layers["segmentation"][..., 0]
+    for layer, other in (("forward_flow", frame + 1), ("backward_flow", frame - 1)):
+      there = self._camera_relative_poses(other)
+      static = [i for i, poses in here.items()
+                if all(np.allclose(a, b, rtol=0, atol=1e-9) for a, b in zip(poses, there[i]))]
+      mask = np.isin(segmentation, static)
+      if 0 in static:
+        mask |= ~np.isfinite(layers["depth"][..., 0])  # nothing hit: the world does not move either
+      layers[layer][mask] = 0.0
+
   # ---- public API ---------------------------------------------------------------------------------------------------
 
   def render(self, frames: Iterable[int] | None = None, return_layers: Iterable[str] = ALL_LAYERS,
@@ -340,8 +400,8 @@ class Blender:
                       data_passes=need_data and not separate_data)
       color_paths = self._render_frames(frames, "color", bar)
       data_paths = color_paths
-      if separate_data:
-        self._configure("cycles", 1, False, data_passes=True)
+      if separate_data:  # the other engines render colour only: the data layer alone, in Cycles
+        self._configure("cycles", 1, False, data_passes=True, color=False)
         data_paths = self._render_frames(frames, "data", bar)
     render_seconds = time.perf_counter() - start - build_seconds
     readback_start = time.perf_counter()
@@ -355,6 +415,7 @@ class Blender:
           channels = passes.read_exr(data_paths[frame])
         with self.scene.camera.at_frame(frame):
           layers = passes.data_layers(channels, self.scene.camera)
+        self._zero_static_flow(layers, frame)
         for layer in return_layers:
           if layer != "rgba":
             if layer not in layers:

@@ -20,7 +20,8 @@ import tempfile
 import numpy as np
 import OpenEXR
 
-LAYER = "ViewLayer"
+LAYER = "ViewLayer"  # the colour view layer (Blender's default name)
+DATA_LAYER = "data"  # the view layer of the data passes: 1 sample per pixel, through the pixel centre
 BACKGROUND_Z = 1e9  # Cycles writes 1e10 where a ray hits nothing
 
 
@@ -73,8 +74,8 @@ def read_exr(path: str) -> dict[str, np.ndarray]:
   return channels
 
 
-def _stack(channels, pass_name, suffixes):
-  return np.stack([channels[f"{LAYER}.{pass_name}.{s}"] for s in suffixes], axis=-1)
+def _stack(channels, pass_name, suffixes, layer=LAYER):
+  return np.stack([channels[f"{layer}.{pass_name}.{s}"] for s in suffixes], axis=-1)
 
 
 def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
@@ -92,22 +93,28 @@ def color_layer(channels) -> np.ndarray:
 
 
 def data_layers(channels, camera) -> dict[str, np.ndarray]:
-  """Depth, segmentation, normals, object coordinates and flow from one frame's data passes."""
+  """Depth, segmentation, normals, object coordinates and flow from one frame's data layer.
+
+  The data layer is rendered at 1 sample per pixel, and Cycles' first sample goes through the pixel centre, so all
+  of a pixel's layers describe the first surface hit by the ray through its centre (the one its segmentation id
+  names); they are never averages over the surfaces a pixel covers, whatever the colour samples."""
   layers: dict[str, np.ndarray] = {}
-  z = channels[f"{LAYER}.Depth.Z"][..., None]
+  prefix = f"{DATA_LAYER}."
+  z = channels[f"{prefix}Depth.Z"][..., None]
   hit = z < BACKGROUND_Z
   z = np.where(hit, z, np.inf).astype(np.float32)
   layers["z"] = z
   layers["depth"] = camera.z_to_depth(z).astype(np.float32)
-  layers["segmentation"] = np.rint(channels[f"{LAYER}.Object Index.X"])[..., None].astype(np.int32)
-  if f"{LAYER}.Normal.X" in channels:
-    normal = _stack(channels, "Normal", "XYZ")
+  layers["segmentation"] = np.rint(channels[f"{prefix}Object Index.X"])[..., None].astype(np.int32)
+  if f"{prefix}Normal.X" in channels:
+    normal = _stack(channels, "Normal", "XYZ", DATA_LAYER)
     norm = np.linalg.norm(normal, axis=-1, keepdims=True)
     layers["normal"] = np.divide(normal, norm, out=np.zeros_like(normal), where=norm > 1e-6).astype(np.float32)
-  if f"{LAYER}.object_coordinates.R" in channels:
-    layers["object_coordinates"] = np.clip(_stack(channels, "object_coordinates", "RGB"), 0, 1).astype(np.float32)
-  if f"{LAYER}.Vector.X" in channels:
-    vector = _stack(channels, "Vector", "XYZW")
+  if f"{prefix}object_coordinates.R" in channels:
+    layers["object_coordinates"] = np.clip(_stack(channels, "object_coordinates", "RGB", DATA_LAYER), 0,
+                                           1).astype(np.float32)
+  if f"{prefix}Vector.X" in channels:
+    vector = _stack(channels, "Vector", "XYZW", DATA_LAYER)
     # Blender's vector pass, in pixels with y up: XY = previous position - current, ZW = current - next position.
     layers["backward_flow"] = (vector[..., 0:2] * np.array([1.0, -1.0], np.float32)).astype(np.float32)
     layers["forward_flow"] = (vector[..., 2:4] * np.array([-1.0, 1.0], np.float32)).astype(np.float32)
