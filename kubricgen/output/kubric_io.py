@@ -111,13 +111,17 @@ def write_palette_png(data: np.ndarray, filename, palette=None) -> None:
     writer.write(handle, data[..., 0].astype(np.uint8).tolist())
 
 
-def write_tiff(data: np.ndarray, filename) -> None:
-  """Write an (H, W, C) array (C in 1, 3, 4; float32 for depth-like data) as TIFF, values unchanged."""
+def write_tiff(data: np.ndarray, filename, compression: str | None = None) -> None:
+  """Write an (H, W, C) array (C in 1, 3, 4; float32 for depth-like data) as TIFF, values unchanged.
+  `compression`: None (uncompressed, as Kubric writes) or "zlib" (deflate, which tifffile, and so Kubric's
+  `read_tiff`, decodes with the standard library alone)."""
   import tifffile  # pylint: disable=import-outside-toplevel
   data = _as_hwc(data, "write_tiff")
   if data.shape[-1] == 2:
     raise ValueError("write_tiff: expected 1, 3 or 4 channels, got 2")
-  tifffile.imwrite(_folder_for(filename), data)
+  if data.shape[-1] == 1:
+    data = data[..., 0]  # one grey plane (tifffile would take (H, W, 1) for separate colour planes)
+  tifffile.imwrite(_folder_for(filename), data, compression=compression)
 
 
 def read_tiff(filename) -> np.ndarray:

@@ -5,6 +5,8 @@ import argparse
 import os
 import sys
 
+from kubricgen.output.images import DEFAULT_FORMAT, FILE_FORMATS
+
 
 class UsageError(SystemExit):
   """A bad flag or flag value; carries the one-line message."""
@@ -54,7 +56,8 @@ class OneLineArgumentParser(argparse.ArgumentParser):
 
 class ArgumentParser(OneLineArgumentParser):
   """Kubric's worker flags (`--seed --resolution --frame_start --frame_end --frame_rate --step_rate --job-dir
-  --scratch_dir`) plus `--samples --engine --device --out --preview`. Scene scripts add their own flags to it."""
+  --scratch_dir`) plus `--samples --engine --device --out --preview --output_format`. Scene scripts add their own
+  flags to it."""
 
   def __init__(self, *args, **kwargs):
     kwargs.setdefault("prog", os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "scene")
@@ -77,3 +80,7 @@ class ArgumentParser(OneLineArgumentParser):
     self.add_argument("--scratch_dir", default=None, help="temporary files (default: a fresh temp folder)")
     self.add_argument("--preview", action="store_true", help="also write preview.png, a contact sheet")
     self.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    self.add_argument("--output_format", choices=FILE_FORMATS, default=DEFAULT_FORMAT,
+                      help="image files: exr32 (lossless float32 EXR), exr16 (half-float EXR) or kubric (Kubric's "
+                           "PNG/TIFF files, flows scaled per scene with data_ranges.json); kb.write_image_dict's "
+                           "default")
