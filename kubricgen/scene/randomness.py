@@ -2,12 +2,15 @@
 
 Every function takes the caller's `rng` (numpy RandomState or Generator). As in Kubric, `rng` may be left out: it
 then defaults to the run's seeded generator, the one `kb.setup` returns (registered with `set_default_rng`), so a
-Kubric worker that relies on the default ports unchanged and stays deterministic. Without `kb.setup` and without
-`rng=` these raise: nothing here draws unseeded numbers.
+Kubric worker that relies on the default ports unchanged and stays deterministic. Outside a run (a Kubric example
+run as a plain script, without `kb.setup`) they draw from one process-wide generator seeded with FALLBACK_SEED, with
+a warning saying so: a script then gives the same scene every time it runs, where Kubric's would differ. Nothing here
+draws unseeded numbers.
 """
 from __future__ import annotations
 
 import colorsys
+import logging
 
 import numpy as np
 
@@ -20,7 +23,9 @@ CLEVR_COLORS = {
 }
 
 
+FALLBACK_SEED = 0  # the seed of the generator used outside a run when a caller passes no rng
 _default_rng = None  # the run's seeded generator (kb.setup), used when a caller passes no rng
+_fallback_rng = None  # outside a run: np.random.RandomState(FALLBACK_SEED), made at first use
 
 
 def set_default_rng(rng) -> None:
@@ -32,10 +37,15 @@ def set_default_rng(rng) -> None:
 def _rng(rng, function: str):
   if rng is not None:
     return rng
-  if _default_rng is None:
-    raise ValueError(f"{function}: pass rng= (a seeded numpy random generator), or call kb.setup first, whose "
-                     "seeded generator is then the default")
-  return _default_rng
+  if _default_rng is not None:
+    return _default_rng
+  global _fallback_rng  # pylint: disable=global-statement
+  if _fallback_rng is None:
+    logging.getLogger("kubricgen").warning(
+        "%s: no rng= and no kb.setup run: drawing from a generator seeded with %d (pass rng= or call kb.setup "
+        "for another seed)", function, FALLBACK_SEED)
+    _fallback_rng = np.random.RandomState(FALLBACK_SEED)
+  return _fallback_rng
 
 
 def _uniform(rng, low, high, size=None):

@@ -204,10 +204,10 @@ def test_a_drawn_seed_replays_to_the_same_image_and_any_drawn_seed_is_accepted(t
   assert result.returncode == 0, result.stderr
 
 
-def test_kubrics_rng_defaults_to_the_runs_seeded_generator(tmp_path):
+def test_kubrics_rng_defaults_to_the_runs_seeded_generator(tmp_path, caplog):
   """Kubric's random_hue_color / random_rotation / move_until_no_overlap take rng as optional: after kb.setup they
-  draw from the run's seeded generator (the same numbers as passing it), and without a run they refuse to draw
-  unseeded numbers."""
+  draw from the run's seeded generator (the same numbers as passing it); without a run, from a generator with a
+  fixed seed (never an unseeded one), with a warning."""
   import numpy as np
   from kubricgen.worker import session
   flags = kb.ArgumentParser().parse_args(["--out", str(tmp_path / "x"), "--seed", "7"])
@@ -220,5 +220,11 @@ def test_kubrics_rng_defaults_to_the_runs_seeded_generator(tmp_path):
   expected = (kb.random_hue_color(rng=replay), kb.random_rotation("Z", rng=replay), kb.random_rotation(rng=replay))
   for got, want in zip(drawn, expected):
     np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
-  with pytest.raises(ValueError, match="pass rng=.*or call kb.setup first"):  # the run ended: no default any more
-    kb.random_hue_color()
+  from kubricgen.scene import randomness
+  randomness._fallback_rng = None  # pylint: disable=protected-access  # as in a fresh process
+  with caplog.at_level("WARNING", logger="kubricgen"):
+    after_run = (kb.random_hue_color(), kb.random_rotation())  # the run ended: the fixed-seed fallback
+  assert "seeded with 0" in caplog.text
+  fallback = np.random.RandomState(randomness.FALLBACK_SEED)
+  for got, want in zip(after_run, (kb.random_hue_color(rng=fallback), kb.random_rotation(rng=fallback))):
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
