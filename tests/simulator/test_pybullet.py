@@ -158,3 +158,49 @@ def test_a_dynamic_concave_mesh_file_collides_as_its_shape(tmp_path, monkeypatch
   assert ball_z == pytest.approx(0.025, abs=0.005)  # through the hole, not on a cap at 0.25 m
   assert ring_z == pytest.approx(0.125, abs=0.01)
   assert list((tmp_path / "cache" / "collision").glob("*.obj"))  # the pieces are cached for the next run
+
+
+THIN_FLOOR = (10, 10, 0.01)  # a 2 cm thick floor, top face at z = 0
+
+
+@pytest.mark.parametrize("make, half_height", [
+    (lambda: kb.Cube(name="cube", scale=0.01, mass=0.02), 0.01),  # 2 cm, 20 g: the users' report
+    (lambda: kb.Sphere(name="ball", scale=0.005, mass=0.005), 0.005),  # 1 cm sphere
+    (lambda: kb.Sphere(name="ball", scale=0.01, mass=0.02), 0.01),  # 2 cm sphere
+], ids=["cube_2cm", "sphere_1cm", "sphere_2cm"])
+def test_small_objects_dropped_from_5_m_rest_on_a_thin_floor_instead_of_tunnelling(make, half_height):
+  """Dropped from 5 m, they hit the floor at about 10 m/s (4 cm per 1/240 s step, more than the floor is thick)."""
+  scene = kb.Scene(frame_start=0, frame_end=8 * 24)
+  scene += kb.Cube(name="floor", scale=THIN_FLOOR, position=(0, 0, -0.01), static=True)
+  obj = make()
+  obj.position = (0, 0, 5.0)
+  scene += obj
+  with PyBullet(scene) as simulator:
+    simulator.run()
+    assert simulator.last_substeps > 1
+  assert obj.position[2] == pytest.approx(half_height, abs=2e-3)
+  np.testing.assert_allclose(obj.velocity, 0, atol=1e-2)
+
+
+def test_a_fast_ball_thrown_at_a_thin_wall_stays_on_its_side():
+  scene = kb.Scene(frame_start=0, frame_end=24, gravity=(0, 0, 0))
+  scene += kb.Cube(name="wall", scale=(0.005, 2, 2), static=True)  # 1 cm thick, at x = 0
+  # 25 cm per 1/240 s step: without sub-steps its poses would be x = -0.13 and then +0.12, never touching the wall.
+  ball = kb.Sphere(name="ball", scale=0.01, position=(-1.13, 0, 0), velocity=(60, 0, 0), restitution=0.5)
+  scene += ball
+  with PyBullet(scene) as simulator:
+    simulator.run()
+  assert ball.position[0] < -0.02  # bounced back; tunnelling would leave it beyond x = 0.005
+  assert ball.velocity[0] < 0
+
+
+def test_ordinary_scenes_take_no_substeps_and_a_capped_count_is_a_warning(caplog):
+  scene, _ = falling_scene(height=5.0, with_floor=True)  # a 1 m ball on a 1 m thick floor
+  with PyBullet(scene) as simulator:
+    assert simulator.substeps() == 1
+  scene = kb.Scene(frame_start=0, frame_end=2)
+  scene += kb.Cube(name="foil", scale=(1, 1, 1e-5), static=True)
+  scene += kb.Sphere(name="grain", scale=1e-4, position=(0, 0, 50))
+  with PyBullet(scene) as simulator, caplog.at_level("WARNING"):
+    assert simulator.substeps() == 64
+  assert "may pass through them (raise scene.step_rate)" in caplog.text
