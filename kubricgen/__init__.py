@@ -2,6 +2,8 @@
 
 `import kubricgen as kb` gives the scene API and the worker helpers without importing Blender or PyBullet; the
 engines live at Kubric's paths: `kubricgen.simulator.pybullet.PyBullet` and `kubricgen.renderer.blender.Blender`.
+`kb.AssetSource.from_manifest(path_or_gs_url)` reads Kubric's asset manifests (KuBasic, GSO, ShapeNet) and ours; it is
+imported on first use, so `import kubricgen` stays light.
 """
 from kubricgen.output.annotations import adjust_segmentation_idxs, compute_bboxes, compute_visibility
 from kubricgen.output.images import read_image_dict, write_image_dict
@@ -19,6 +21,14 @@ from kubricgen.worker.flags import ArgumentParser
 from kubricgen.worker.session import done, log_my_flags, setup, setup_directories
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+  """`kb.AssetSource`, imported on first use (the asset library pulls in jsonschema)."""
+  if name == "AssetSource":
+    from kubricgen.assets.sources import AssetSource  # pylint: disable=import-outside-toplevel
+    return AssetSource
+  raise AttributeError(f"module 'kubricgen' has no attribute {name!r}")
 
 
 def as_path(path):

@@ -7,17 +7,21 @@ unless a manifest says gs://.
     kubasic = ProceduralSource.kubasic()          # Kubric's KuBasic shapes
     ducks = ManifestSource.pybullet_data()        # meshes shipped in pybullet_data, checksummed
     mine = ManifestSource.from_manifest("gs://bucket/assets/manifest.json")
+    gso = AssetSource.from_manifest("gs://bucket/GSO/GSO.json")  # Kubric's manifests too (kb.AssetSource)
 
 Modules: `manifest` (format and validation), `integrity` (checksums, safe paths and archives), `fetch` (local and
 gs:// files), `storage` (gs:// client), `prepare` (normalised meshes, collision, mass; cached), `shapes` (procedural
-generators), `sources` (AssetSource and its kinds), `classes` (class library), `backgrounds`, `importer` (user
-folders -> manifest), `preview` (thumbnails and contact sheets).
+generators), `sources` (AssetSource and its kinds), `kubric_manifest` (Kubric's own manifests: KuBasic, GSO,
+ShapeNet), `classes` (class library), `backgrounds`, `importer` (user folders -> manifest), `preview` (thumbnails and
+contact sheets).
 """
 from kubricgen.assets.backgrounds import BackgroundLibrary
 from kubricgen.assets.classes import ClassInfo, ClassLibrary
-from kubricgen.assets.errors import AssetError, IntegrityError, ManifestError, StorageError, UnknownAssetError
+from kubricgen.assets.errors import (AssetError, AssetFileNotFoundError, IntegrityError, ManifestError, StorageError,
+                                     UnknownAssetError)
 from kubricgen.assets.sources import AssetInfo, AssetSource, FolderSource, ManifestSource, ProceduralSource
+from kubricgen.assets.kubric_manifest import KubricSource
 
-__all__ = ["AssetError", "AssetInfo", "AssetSource", "BackgroundLibrary", "ClassInfo", "ClassLibrary",
-           "FolderSource", "IntegrityError", "ManifestError", "ManifestSource", "ProceduralSource", "StorageError",
-           "UnknownAssetError"]
+__all__ = ["AssetError", "AssetFileNotFoundError", "AssetInfo", "AssetSource", "BackgroundLibrary", "ClassInfo",
+           "ClassLibrary", "FolderSource", "IntegrityError", "KubricSource", "ManifestError", "ManifestSource",
+           "ProceduralSource", "StorageError", "UnknownAssetError"]

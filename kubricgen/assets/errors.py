@@ -14,6 +14,11 @@ class IntegrityError(AssetError):
   """A file that is missing, has the wrong size or sha256, or an archive entry that escapes its folder."""
 
 
+class AssetFileNotFoundError(IntegrityError, FileNotFoundError):
+  """A manifest, archive or asset file that is not where the manifest says (also a FileNotFoundError, as in
+  Kubric)."""
+
+
 class StorageError(AssetError):
   """Remote storage (gs://) that cannot be reached or does not hold the object, after bounded retries."""
 

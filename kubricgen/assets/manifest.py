@@ -373,8 +373,11 @@ def parse_manifest(data: Any, location: str = "<memory>", schema_path=None) -> M
   """Validate a decoded manifest; raise ManifestError naming `location` and the field at fault.
 
   `schema_path`: the JSON Schema to validate against (default: the published one, `locations.schema_path()`)."""
-  check_schema(data, location, schema_path)
   where = f"manifest {location}"
+  if isinstance(data, dict) and "schema" not in data and isinstance(data.get("assets"), dict):
+    raise ManifestError(f"{where}: top level: a Kubric manifest (no 'schema', assets keyed by id); open it with "
+                        "kb.AssetSource.from_manifest")
+  check_schema(data, location, schema_path)
   root = data.get("root")
   if root is not None and not root.startswith(("package:", "gs://")):
     _path(root, f"{where}: root")

@@ -1,5 +1,7 @@
 """Asset sources: one interface (Kubric's `AssetSource.create(asset_id, **overrides)`) over every kind of asset.
 
+- `AssetSource.from_manifest(path_or_url)` (`kb.AssetSource`): a manifest in either format; ours gives a
+  `ManifestSource`, Kubric's (KuBasic, GSO, ShapeNet) a `KubricSource` (kubric_manifest.py).
 - `ManifestSource`: any manifest (local file, or gs:// URL) of meshes, procedural shapes and primitives.
 - `ProceduralSource.kubasic()`: Kubric's KuBasic set (cube, cylinder, sphere, cone, torus, gear, torus knot, sponge,
   Suzanne, teapot), from the bundled `kubasic` manifest.
@@ -8,9 +10,9 @@
 - `FolderSource(path)`: a folder of OBJ/GLB/GLTF/STL/PLY files, used as they are (convex-hull collision); run
   `kubricgen assets import` for a manifest with checksums, convex decomposition and mass properties.
 
-Every created object is normalised like the primitives (bounding box centred, largest half-extent 1 at scale 1), has
-its `asset_id` set and its metadata filled (class, ImageNet index, real size in metres: `obj.scale = size_m` restores
-the real size).
+Every object our manifests create is normalised like the primitives (bounding box centred, largest half-extent 1 at
+scale 1), has its `asset_id` set and its metadata filled (class, ImageNet index, real size in metres: `obj.scale =
+size_m` restores the real size). Objects from Kubric's manifests keep their files' own size and frame, as in Kubric.
 """
 from __future__ import annotations
 
@@ -66,9 +68,63 @@ def held_out_split(infos: list[AssetInfo], seed: int, test_fraction: float) -> d
 
 
 class AssetSource:
-  """Base class: a named set of assets that can be listed, described and created."""
+  """Base class: a named set of assets that can be listed, described and created (Kubric's `kb.AssetSource`)."""
 
   name = "assets"
+
+  @classmethod
+  def from_manifest(cls, manifest_path, data_dir=None, scratch_dir=None) -> "AssetSource":
+    """The source a manifest describes, in either format, read from a local path or a gs:// URL.
+
+    The content decides: a kubricgen manifest (`"schema": "kubricgen-asset-manifest"`, which Kubric's lack) gives a
+    checksum-verified `ManifestSource`; a Kubric manifest (`assets` an object of id -> entry: KuBasic, GSO,
+    ShapeNet) gives a `KubricSource` (see kubric_manifest.py). data_dir: overrides a Kubric manifest's `data_dir`
+    (a kubricgen manifest names its folder in `root`, so ValueError there). scratch_dir: where a Kubric manifest's
+    archives are extracted (default: the asset cache); kubricgen manifests always use the verified cache.
+
+    Raises AssetFileNotFoundError (a FileNotFoundError) for a missing local manifest, StorageError for gs://
+    failures, ManifestError (a ValueError) for a manifest in neither format or with a bad field, naming the
+    manifest and the field.
+    """
+    from kubricgen.assets import kubric_manifest  # pylint: disable=import-outside-toplevel
+    from kubricgen.assets.errors import AssetFileNotFoundError, ManifestError  # pylint: disable=import-outside-toplevel
+    import json  # pylint: disable=import-outside-toplevel
+    location = str(os.fspath(manifest_path) if isinstance(manifest_path, os.PathLike) else manifest_path)
+    if location.startswith("gs://"):
+      from kubricgen.assets import storage  # pylint: disable=import-outside-toplevel
+      text = storage.default_storage().read_bytes(location)
+    else:
+      try:
+        with open(location, "rb") as handle:
+          text = handle.read()
+      except FileNotFoundError:
+        raise AssetFileNotFoundError(f"manifest {location}: file not found") from None
+      except IsADirectoryError:
+        raise ManifestError(f"manifest {location}: is a folder, expected a JSON file") from None
+    try:
+      data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+      raise ManifestError(f"manifest {location}: not valid JSON: {error}") from None
+    if kubric_manifest.is_kubric_manifest(data):
+      return kubric_manifest.KubricSource(kubric_manifest.parse(data, location, data_dir), scratch_dir)
+    if isinstance(data, dict) and "schema" in data:
+      if data_dir is not None:
+        raise ManifestError(f"manifest {location}: data_dir applies to Kubric manifests; a kubricgen manifest "
+                            "names its files' folder in 'root'")
+      return ManifestSource(manifest_lib.parse_manifest(data, location))
+    raise ManifestError(f"manifest {location}: top level: neither a kubricgen manifest ('schema': "
+                        f"{manifest_lib.SCHEMA!r}, 'assets' a list) nor a Kubric manifest ('assets' an object of "
+                        "asset id -> entry)")
+
+  def close(self) -> None:
+    """Kubric's API; nothing to release (extracted and downloaded files live in a shared, content-addressed
+    cache)."""
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *exc_info):
+    self.close()
 
   @property
   def ids(self) -> list[str]:
