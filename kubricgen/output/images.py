@@ -10,15 +10,16 @@
                    +-65504 do not fit and are refused.
   kubric           Kubric's files, readable by Kubric's readers (`kb.read_png`, `kb.read_tiff`, MOVi's TFDS builder):
                    rgba_00000.png uint8 RGBA; segmentation_00000.png 8-bit palette PNG (ids 0..255);
-                   depth_00000.tiff and z_00000.tiff float32 TIFF (deflate), values unchanged;
-                   normal_00000.png uint16 RGB, n = v / 65535 * 2 - 1; object_coordinates_00000.png uint16 RGB,
-                   c = v / 65535; forward_flow_00000.png, backward_flow_00000.png uint16 RGB (third channel 0) in
-                   Kubric's convention, (delta_row, delta_column) pixels, backward flow the motion from the previous
-                   frame to this one (the negative of ours), scaled per scene: f = v / 65535 * (max - min) + min with
-                   {"forward_flow": {"min", "max"}, "backward_flow": {...}} in data_ranges.json. Other float
-                   layers (1, 3 or 4 channels) are scaled the same way under their own name in data_ranges.json.
-                   Values are rounded to the nearest step: error <= half a step (1/65535 for normals,
-                   0.5/65535 for object coordinates, (max - min) / 131070 for flows).
+                   depth_00000.tiff and z_00000.tiff float32 TIFF (deflate), values unchanged; 16-bit PNGs
+                   (Sub-filtered) for normal_00000.png, uint16 RGB, n = v / 65535 * 2 - 1, for
+                   object_coordinates_00000.png, uint16 RGB, c = v / 65535, and for forward_flow_00000.png and
+                   backward_flow_00000.png, uint16 RGB (third channel 0) in Kubric's convention: (delta_row,
+                   delta_column) pixels, backward flow the motion from the previous frame to this one (the negative
+                   of ours), scaled per scene, f = v / 65535 * (max - min) + min, with {"forward_flow": {"min",
+                   "max"}, "backward_flow": {...}} in data_ranges.json. Other float layers (1, 3 or 4 channels) are
+                   scaled the same way under their own name in data_ranges.json. Values are rounded to the nearest
+                   step: error <= half a step (1/65535 for normals, 0.5/65535 for object coordinates,
+                   (max - min) / 131070 for flows).
 
 File numbers count rendered frames from 0 (file 00000 is the first rendered frame), as in Kubric.
 `read_image_dict` reads any of the three back to the same layers, dtypes and units: rgba uint8, segmentation int32,
@@ -156,6 +157,20 @@ def _write_exr_layer(layer, frames, output_dir, half, ranges) -> list[str]:
   return names
 
 
+def write_png16(image: np.ndarray, path: str) -> None:
+  """Write a uint16 (H, W, C) image, C in 1..4, as a 16-bit PNG with every row Sub-filtered (2 channels padded with
+  a zero third one, as Kubric pads them). Any PNG reader reads it (pypng, so Kubric's `read_png`, included); the
+  filter makes smooth 16-bit layers ~6x smaller than pypng's unfiltered rows (object coordinates at 224x224: 38 KB
+  against 236 KB)."""
+  import imagecodecs  # pylint: disable=import-outside-toplevel
+  if image.shape[-1] == 2:
+    image = np.concatenate([image, np.zeros_like(image[..., :1])], axis=-1)
+  encoded = imagecodecs.png_encode(np.ascontiguousarray(image[..., 0] if image.shape[-1] == 1 else image),
+                                   filter=imagecodecs.PNG.FILTER.SUB)
+  with open(path, "wb") as handle:
+    handle.write(encoded)
+
+
 def _quantize(values: np.ndarray, low: float, high: float) -> np.ndarray:
   """round((values - low) / (high - low) * 65535) as uint16, computed in float64 (zeros when high == low)."""
   if high <= low:
@@ -178,7 +193,7 @@ def _write_kubric_layer(layer, frames, output_dir, half, ranges) -> list[str]:
       if layer == "segmentation":
         kubric_io.write_palette_png(image, path(index, "png"), palette=palette)
       else:
-        kubric_io.write_png(image.astype(np.uint16), path(index, "png"))
+        write_png16(image.astype(np.uint16), path(index, "png"))
     return [f"{layer}_{i:05d}.png" for i in range(len(frames))]
   if layer in KUBRIC_TIFF_LAYERS:
     for index, image in enumerate(frames):
@@ -203,14 +218,20 @@ def _write_kubric_layer(layer, frames, output_dir, half, ranges) -> list[str]:
     ranges[layer] = {"min": low, "max": high}
     stored = _quantize(frames, low, high)
   for index, image in enumerate(stored):
-    kubric_io.write_png(image, path(index, "png"))  # 2 channels are padded with a zero third one, as Kubric's
+    write_png16(image, path(index, "png"))
   return [f"{layer}_{i:05d}.png" for i in range(len(frames))]
 
 
 def _read_png_layer(layer: str, path: str, folder, data_ranges) -> np.ndarray:
   if layer == "rgba":
     return iio.imread(path)
-  image = kubric_io.read_png(path)  # pypng: palette indices, and 16-bit colour (Pillow reads those as 8 bit)
+  if layer == "segmentation":
+    image = kubric_io.read_png(path)  # pypng gives a palette PNG's indices (Pillow and imagecodecs give colours)
+  else:
+    import imagecodecs  # pylint: disable=import-outside-toplevel  # 16-bit colour: Pillow reads it as 8 bit
+    with open(path, "rb") as handle:
+      image = imagecodecs.png_decode(handle.read())
+    image = image[..., None] if image.ndim == 2 else image
   if layer == "segmentation" or image.dtype == np.uint8 or (
       image.shape[-1] == 1 and layer not in data_ranges and layer not in ("normal", "object_coordinates")):
     return image.astype(np.int32) if image.shape[-1] == 1 else image
