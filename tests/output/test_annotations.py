@@ -146,3 +146,34 @@ def test_bad_inputs_are_refused():
     annotations.compute_visibility(np.zeros((2, 8, 8, 1), np.int32), scene.instances)
   with pytest.raises(ValueError, match="segmentation of shape"):
     annotations.compute_bboxes(np.zeros((8, 8)), scene.instances)
+
+
+def round_number_scenes():
+  """Lone objects whose outlines pass exactly through pixel centres (the users' report: a plate seen from above in
+  an orthographic view where 64 px span 6.4 m, so centres sit at odd multiples of 0.05 m), and a perspective one:
+  focal length = sensor width gives f = 64 px, so a cube's top face 4 m below the camera spans 32 px and an offset of
+  1/32 m (half a pixel) puts its edges on pixel centres."""
+  scene = kb.Scene(resolution=(64, 48))
+  scene.camera = kb.OrthographicCamera(position=(0, 0, 5), look_at=(0, 0, 0), orthographic_scale=6.4)
+  plate = kb.Cube(name="plate", scale=(1.05, 0.75, 0.01), position=(0.2, -0.1, 0))  # edges at x, y = k * 0.1 + 0.05
+  scene += [plate, kb.DirectionalLight(position=(0, 0, 3), look_at=(0, 0, 0))]
+  yield scene, plate, True
+  scene = kb.Scene(resolution=(64, 64))
+  scene.camera = kb.PerspectiveCamera(position=(0, 0, 5), look_at=(0, 0, 0), focal_length=32, sensor_width=32)
+  cube = kb.Cube(name="cube", scale=1, position=(1 / 32, 1 / 32, 0))
+  scene += [cube, kb.DirectionalLight(position=(0, 0, 3), look_at=(0, 0, 0))]
+  yield scene, cube, True
+
+
+def test_an_unoccluded_object_whose_outline_runs_through_pixel_centres_is_exactly_fully_visible():
+  for scene, obj, all_ties in round_number_scenes():
+    rendered = Blender(scene, samples_per_pixel=1).render_still(return_layers=("segmentation",))["segmentation"]
+    mask = rendered[..., 0] == 1
+    inside, reached = annotations.silhouette_bounds(obj, scene.camera, 1)
+    if all_ties:  # the case exercises ties: every outline pixel is one, and the renderer drops some of them
+      assert (reached & ~inside).sum() > 60 and (reached & ~mask).sum() > 30
+    assert not (mask & ~reached).any() and not (inside & ~mask).any(), obj.name  # ties are the only doubt
+    result = annotations.compute_visibility(rendered[None], [obj], frames=[1])[0]
+    assert result["visible_fraction"] == [1.0], (obj.name, result)
+    assert result["unoccluded_pixels"] == result["visibility"] == [int(mask.sum())]
+    assert result["amodal_bboxes_2d"] == [annotations.mask_bbox(mask)]
