@@ -65,13 +65,34 @@ class Builder(tfds.core.GeneratorBasedBuilder):
   }
   BUILDER_CONFIGS = [SiScoreConfig(name=name, description=_description(name)) for name in CONFIG_NAMES]
 
-  def __init__(self, *, generator: Generator | None = None, progress: bool = True, **kwargs):
+  def __init__(self, *, generator: Generator | None = None, progress: bool = True, file_format=None, **kwargs):
     """`download_and_prepare()` generates every example in this process and writes it with TFDS's writer. (Beam
     builds, kubricgen.datasets.si_score.build, use this builder for `jobs()` and `info` only: their workers write
-    the shards.)"""
+    the shards.)
+
+    `file_format` picks which of a built dataset's formats to read (tfrecord, or its array_record copy). TFDS's own
+    builder would take it as the primary format and refuse a dataset whose dataset_info.json names another one,
+    which is what `tfds.data_source(name, split=...)` without data_dir asks for (array_record); here it is chosen
+    among the formats the dataset has, as `as_data_source` does with a data_dir."""
     self._custom_generator = generator  # set first: TFDS calls _info() from its __init__
     self._progress = progress
     super().__init__(**kwargs)
+    if file_format is not None:
+      self._choose_file_format(tfds.core.FileFormat.from_value(file_format))
+
+  def _choose_file_format(self, wanted) -> None:
+    info = self.info
+    if info.file_format == wanted:
+      return
+    if info.initialized:  # restored from a built dataset's dataset_info.json: one of its formats, files repointed
+      available = info.available_file_formats()
+      if wanted not in available:
+        raise ValueError(f"si_score/{self.builder_config.name} in {self.data_dir} has no {wanted.value} files (it "
+                         f"has {', '.join(sorted(f.value for f in available))})")
+      info.set_file_format(wanted, override=True, override_if_initialized=True)
+    else:  # nothing built yet: the format to write
+      info.set_file_format(wanted, override=True)
+    self._original_state["file_format"] = wanted.value  # a pickled copy reads the same files
 
   @property
   def _generator(self) -> Generator:

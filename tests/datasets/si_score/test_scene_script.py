@@ -15,6 +15,8 @@ from tests.beam_jobs.test_pipeline import ROOT, environment
     (["--instances_per_class", "many"], "expected a number or 'all'"),
     (["--resolutoin", "64"], "unrecognized arguments: --resolutoin"),
     (["--seed", "-3"], "argument --seed"),
+    (["--frame_end", "3"], "unrecognized arguments: --frame_end 3"),  # scene flags: the README says it refuses them
+    (["--out", "x"], "unrecognized arguments: --out x"),
 ])
 def test_bad_flags_fail_with_one_line(tmp_path, args, message):
   result = subprocess.run([sys.executable, "-m", "kubricgen.cli.main", "render", f"{ROOT}/scenes/si_score.py",
