@@ -327,6 +327,8 @@ CASES = [
          "helloworld.py: error: argument --seed: must be in [0, 2^32), got -1", 2, subprocess=True),
     Case("scene-unknown-engine", scene(HELLO, "--engine", "povray"), "helloworld.py: error: argument --engine: "
          "invalid choice: 'povray' (choose from 'cycles', 'eevee', 'workbench')", 2, subprocess=True),
+    Case("scene-unknown-output-format", scene(HELLO, "--output_format", "npz"), "helloworld.py: error: argument "
+         "--output_format: invalid choice: 'npz' (choose from 'exr32', 'exr16', 'kubric')", 2, subprocess=True),
     Case("scene-unknown-flag", scene(HELLO, "--frobnicate"),
          "helloworld.py: error: unrecognized arguments: --frobnicate", 2, subprocess=True),
     Case("scene-not-found", scene("no_such_scene.py"),
