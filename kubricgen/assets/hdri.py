@@ -8,6 +8,7 @@ import re
 import numpy as np
 
 from kubricgen.assets.errors import AssetError
+from kubricgen.scene.color import linear_to_srgb
 
 HDRI_SUFFIXES = (".hdr", ".exr")
 
@@ -96,8 +97,7 @@ def tone_map(image: np.ndarray, exposure: float | None = None) -> np.ndarray:
     exposure = 0.18 / max(float(np.exp(np.mean(np.log(luminance + 1e-6)))), 1e-6)
   scaled = image * exposure
   mapped = scaled / (1 + (luminance * exposure)[..., None])
-  srgb = np.where(mapped <= 0.0031308, 12.92 * mapped, 1.055 * np.power(mapped, 1 / 2.4) - 0.055)
-  return (np.clip(srgb, 0, 1) * 255 + 0.5).astype(np.uint8)
+  return (linear_to_srgb(mapped) * 255 + 0.5).astype(np.uint8)
 
 
 def perspective_view(equirect: np.ndarray, size: int, yaw_degrees: float = 0.0, pitch_degrees: float = 0.0,

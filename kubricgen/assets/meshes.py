@@ -6,7 +6,6 @@ PyBullet turns into a compound of convex hulls.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import pathlib
 import tempfile
@@ -14,6 +13,7 @@ import xml.etree.ElementTree as ElementTree
 
 import numpy as np
 
+from kubricgen import console
 from kubricgen.assets.errors import AssetError
 
 MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".stl", ".ply")
@@ -55,7 +55,7 @@ def load_mesh(path, allowed: set | None = None):
   if path.suffix.lower() == ".urdf":
     return load_urdf_visuals(path, allowed)
   try:
-    with quiet_stdout():
+    with console.silenced():
       mesh = trimesh.load(str(path), force="mesh", process=False)
   except Exception as error:  # trimesh raises many kinds for unreadable files
     raise AssetError(f"{path}: cannot read mesh: {error}") from None
@@ -251,34 +251,15 @@ def is_solid(vertices: np.ndarray) -> bool:
   return bool(extent[-1] > 1e-6 * max(extent[0], 1e-12))
 
 
-@contextlib.contextmanager
-def quiet_stdout():
-  """Silence C-level stdout and stderr (pybullet prints its build time on import, V-HACD its progress)."""
-  import sys  # pylint: disable=import-outside-toplevel
-  sys.stdout.flush()
-  sys.stderr.flush()
-  saved = [os.dup(1), os.dup(2)]
-  with open(os.devnull, "wb") as devnull:
-    os.dup2(devnull.fileno(), 1)
-    os.dup2(devnull.fileno(), 2)
-  try:
-    yield
-  finally:
-    os.dup2(saved[0], 1)
-    os.dup2(saved[1], 2)
-    for fd in saved:
-      os.close(fd)
-
-
 def convex_decomposition(vertices: np.ndarray, faces: np.ndarray, resolution: int = 100_000,
                          max_hulls: int = 32) -> list[tuple[np.ndarray, np.ndarray]]:
   """Convex pieces with PyBullet's V-HACD (`resolution` voxels; teddy-sized meshes take seconds: cache it)."""
-  with quiet_stdout():  # pybullet prints its build time on import
+  with console.silenced():  # pybullet prints its build time on import
     import pybullet  # pylint: disable=import-outside-toplevel
   with tempfile.TemporaryDirectory(prefix="kubricgen-vhacd-") as folder:
     source, target, log = (os.path.join(folder, n) for n in ("in.obj", "out.obj", "log.txt"))
     write_obj(source, vertices, faces)
-    with quiet_stdout():
+    with console.silenced():
       pybullet.vhacd(source, target, log, resolution=int(resolution), maxNumVerticesPerCH=64, concavity=0.0025)
     pieces = read_pieces(target) if os.path.exists(target) else []
   pieces = [p for p in pieces if len(p[0]) >= 4]

@@ -25,6 +25,7 @@ from kubricgen.assets import fetch, locations, meshes, prepare
 from kubricgen.assets import manifest as manifest_lib
 from kubricgen.assets.errors import AssetError, UnknownAssetError
 from kubricgen.assets.manifest import UNITS, AssetEntry, Manifest
+from kubricgen.scene.color import srgb_to_linear
 
 PRIMITIVES = ("cube", "sphere", "cylinder", "cone", "torus")
 
@@ -42,11 +43,10 @@ class AssetInfo:
   split: str | None = None   # "train" or "test" where the source holds a class split
 
 
-def srgb_to_linear(color) -> tuple:
-  def convert(c):
-    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+def linear_rgba(color) -> tuple:
+  """An sRGB-encoded manifest colour (r, g, b[, a]) -> the linear RGBA a material takes (alpha unchanged)."""
   rgba = list(color) + [1.0] * (4 - len(color))
-  return tuple(convert(float(c)) for c in rgba[:3]) + (float(rgba[3]),)
+  return tuple(float(c) for c in srgb_to_linear(rgba[:3])) + (float(rgba[3]),)
 
 
 def held_out_split(infos: list[AssetInfo], seed: int, test_fraction: float) -> dict[str, str]:
@@ -169,7 +169,7 @@ def material_for(entry: AssetEntry, texture: pathlib.Path | None, fallback_color
   if texture is not None and spec.get("texture_tint"):
     texture = prepare.tinted_texture(texture, spec["texture_tint"])
   color = spec.get("color") or fallback_color or (0.8, 0.8, 0.8)
-  return PrincipledBSDFMaterial(color=srgb_to_linear(color), metallic=float(spec.get("metallic", 0.0)),
+  return PrincipledBSDFMaterial(color=linear_rgba(color), metallic=float(spec.get("metallic", 0.0)),
                                 roughness=float(spec.get("roughness", 0.5)), specular=float(spec.get("specular", 0.5)),
                                 texture=str(texture) if texture is not None else None, name=entry.id)
 

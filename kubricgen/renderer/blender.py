@@ -28,6 +28,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
                     "(CPython 3.11 only)") from error
 import numpy as np
 
+from kubricgen import console
 from kubricgen import scene as kbs
 from kubricgen.renderer import blender_scene, passes
 from kubricgen.worker import session as worker_session
@@ -44,7 +45,7 @@ def quiet_blender():
   sys.stderr.flush()
   progress_stream = os.fdopen(os.dup(2), "w", buffering=1)  # the real stderr, taken before it is redirected
   try:
-    with open(os.devnull, "wb") as devnull, passes.output_to(devnull):
+    with console.silenced():
       yield progress_stream
   finally:
     progress_stream.close()

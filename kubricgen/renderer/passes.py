@@ -13,35 +13,17 @@ Layers returned per frame (H = height, W = width):
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 import tempfile
 
 import numpy as np
 import OpenEXR
 
+from kubricgen.console import output_to
+from kubricgen.scene.color import linear_to_srgb
+
 LAYER = "ViewLayer"  # the colour view layer (Blender's default name)
 DATA_LAYER = "data"  # the view layer of the data passes: 1 sample per pixel, through the pixel centre
 BACKGROUND_Z = 1e9  # Cycles writes 1e10 where a ray hits nothing
-
-
-@contextlib.contextmanager
-def output_to(stream):
-  """Send what is written to file descriptors 1 and 2 (C code included) into `stream` (a real file) for the block."""
-  sys.stdout.flush()
-  sys.stderr.flush()
-  saved = [os.dup(1), os.dup(2)]
-  os.dup2(stream.fileno(), 1)
-  os.dup2(stream.fileno(), 2)
-  try:
-    yield
-  finally:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.dup2(saved[0], 1)
-    os.dup2(saved[1], 2)
-    for descriptor in saved:
-      os.close(descriptor)
 
 
 def read_exr(path: str) -> dict[str, np.ndarray]:
@@ -76,11 +58,6 @@ def read_exr(path: str) -> dict[str, np.ndarray]:
 
 def _stack(channels, pass_name, suffixes, layer=LAYER):
   return np.stack([channels[f"{layer}.{pass_name}.{s}"] for s in suffixes], axis=-1)
-
-
-def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
-  linear = np.clip(linear, 0.0, 1.0)
-  return np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * np.power(linear, 1 / 2.4) - 0.055)
 
 
 def color_layer(channels) -> np.ndarray:

@@ -3,11 +3,14 @@ string, 0xRRGGBB integer or tuple -> Color).
 
 Components are taken as given (no colour-space conversion): a material's colour is what the renderer receives.
 Names are CSS's 16 basic colour keywords (W3C CSS Color Module Level 3, section 4.1), e.g. "green" = #008000.
+`linear_to_srgb` / `srgb_to_linear` are the one pair of sRGB transfer functions every module uses.
 """
 from __future__ import annotations
 
 import colorsys
 from typing import NamedTuple, Union
+
+import numpy as np
 
 CSS_BASIC_COLORS = {
     "aqua": 0x00FFFF, "black": 0x000000, "blue": 0x0000FF, "fuchsia": 0xFF00FF, "gray": 0x808080,
@@ -85,3 +88,19 @@ def get_color(color: Union[int, str, tuple, Color]) -> Color:
   if isinstance(color, int) and not isinstance(color, bool):
     return Color.from_hexint(color)
   return Color(*(float(c) for c in color))
+
+
+def linear_to_srgb(linear) -> np.ndarray:
+  """Linear-light values -> sRGB-encoded values, both in [0, 1] (inputs are clipped); an array of the input's shape
+  and float dtype (float64 for other inputs), so float32 images convert in float32. The sRGB transfer function of
+  IEC 61966-2-1: 12.92 x below 0.0031308, else 1.055 x^(1/2.4) - 0.055."""
+  linear = np.asarray(linear)
+  linear = np.clip(linear if np.issubdtype(linear.dtype, np.floating) else linear.astype(np.float64), 0.0, 1.0)
+  return np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * np.power(linear, 1 / 2.4) - 0.055)
+
+
+def srgb_to_linear(srgb) -> np.ndarray:
+  """sRGB-encoded values in [0, 1] -> linear-light values, float64 array of the input's shape (the inverse of
+  `linear_to_srgb`, IEC 61966-2-1: x / 12.92 up to 0.04045, else ((x + 0.055) / 1.055)^2.4)."""
+  srgb = np.asarray(srgb, dtype=np.float64)
+  return np.where(srgb <= 0.04045, srgb / 12.92, np.power((np.maximum(srgb, 0.04045) + 0.055) / 1.055, 2.4))
