@@ -79,3 +79,40 @@ def test_every_package_folder_is_listed_in_pyproject():
         parts = [part for part in os.path.relpath(folder, os.path.join(ROOT, top)).split(os.sep) if part != "."]
         found.add(".".join([name, *parts]))
   assert found == listed, (found - listed, listed - found)
+
+
+# Each stage of the data's path may import only what it is built on (kubricgen.scene is the model every view reads;
+# the renderer and simulator are views of it that know nothing of runs, flags or datasets; training and analysis
+# read datasets and never render or shard).
+FORBIDDEN_IMPORTS = {
+    "kubricgen.scene": ("kubricgen.renderer", "kubricgen.simulator", "kubricgen.worker", "kubricgen.datasets",
+                        "kubricgen.cli", "kubricgen.assets", "beam_jobs", "robustness"),
+    "kubricgen.renderer": ("kubricgen.worker", "kubricgen.simulator", "kubricgen.datasets", "kubricgen.cli",
+                           "beam_jobs", "robustness"),
+    "kubricgen.simulator": ("kubricgen.worker", "kubricgen.renderer", "kubricgen.datasets", "kubricgen.cli",
+                            "beam_jobs", "robustness"),
+    "beam_jobs": ("kubricgen.datasets", "kubricgen.renderer", "kubricgen.simulator", "kubricgen.worker",
+                  "robustness"),
+    "robustness": ("kubricgen.renderer", "kubricgen.simulator", "kubricgen.scene", "kubricgen.worker",
+                   "beam_jobs"),
+}
+
+
+def test_each_stage_imports_only_what_it_is_built_on():
+  broken = []
+  for stage, forbidden in FORBIDDEN_IMPORTS.items():
+    folder = os.path.join(ROOT, *stage.split("."))
+    for parent, _, files in os.walk(folder):
+      for name in (n for n in files if n.endswith(".py")):
+        path = os.path.join(parent, name)
+        for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+          if isinstance(node, ast.Import):
+            modules = [a.name for a in node.names]
+          elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            modules = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+          else:
+            continue
+          for module in modules:
+            if any(module == f or module.startswith(f + ".") for f in forbidden):
+              broken.append(f"{os.path.relpath(path, ROOT)}:{node.lineno} imports {module}")
+  assert not broken, "\n".join(sorted(set(broken)))

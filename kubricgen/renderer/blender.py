@@ -30,8 +30,7 @@ import numpy as np
 
 from kubricgen import console
 from kubricgen import scene as kbs
-from kubricgen.renderer import blender_scene, passes
-from kubricgen.worker import session as worker_session
+from kubricgen.renderer import blender_scene, defaults, passes
 
 ENGINES = {"cycles": "CYCLES", "eevee": "BLENDER_EEVEE", "workbench": "BLENDER_WORKBENCH"}
 DATA_LAYERS = ("depth", "z", "segmentation", "normal", "object_coordinates", "forward_flow", "backward_flow")
@@ -126,19 +125,19 @@ class Blender:
                denoise_quality: str | None = None, adaptive_sampling: bool | None = None,
                adaptive_threshold: float = 0.05, background_transparency: bool = False, device: str | None = None,
                max_bounces: int | None = None, seed: int = 0, motion_blur: bool = False, quality: str | None = None):
-    # Unset arguments follow the worker's flags (--engine, --samples, --no_denoise, --device) when run by
-    # `kubricgen render`, so a ported Kubric script honours them; otherwise the quality preset's values.
-    session = worker_session.current()
-    flags = session.flags if session is not None else None
-    engine = engine or getattr(flags, "engine", None) or "cycles"
-    quality = quality or getattr(flags, "quality", None)
+    # Unset arguments take the run's defaults (kubricgen.renderer.defaults: `kubricgen render` sets them from its
+    # --engine, --quality, --samples, --no_denoise and --device flags), so a ported Kubric script honours them;
+    # otherwise the quality preset's values.
+    engine = engine or defaults.default("engine") or "cycles"
+    quality = quality or defaults.default("quality")
     if quality is not None and quality not in QUALITY_PRESETS:
       raise ValueError(f"Blender.quality: expected one of {sorted(QUALITY_PRESETS)}, got {quality!r}")
     settings = QUALITY_PRESETS[quality or "default"]
-    if quality is None and flags is not None:
-      settings = dataclasses.replace(settings, samples_per_pixel=getattr(flags, "samples", None)
-                                     or settings.samples_per_pixel,
-                                     use_denoising=getattr(flags, "denoise", settings.use_denoising))
+    if quality is None:
+      run_samples, run_denoising = defaults.default("samples_per_pixel"), defaults.default("use_denoising")
+      settings = dataclasses.replace(
+          settings, samples_per_pixel=run_samples or settings.samples_per_pixel,
+          use_denoising=settings.use_denoising if run_denoising is None else run_denoising)
     explicit = dict(samples_per_pixel=samples_per_pixel, use_denoising=use_denoising,
                     denoise_quality=denoise_quality, adaptive_sampling=adaptive_sampling)
     settings = dataclasses.replace(settings, **{k: v for k, v in explicit.items() if v is not None})
@@ -148,7 +147,7 @@ class Blender:
           glossy_bounces=min(settings.glossy_bounces, max_bounces),
           transmission_bounces=max(settings.transmission_bounces, max_bounces),
           transparent_bounces=max(settings.transparent_bounces, max_bounces))
-    device = device or getattr(flags, "device", None)
+    device = device or defaults.default("device")
     if engine in ("eevee", "workbench") and "tensorflow" in sys.modules and not os.environ.get(
         "KUBRICGEN_ALLOW_GL_WITH_TF"):
       # Measured here: with TensorFlow loaded, Blender's OpenGL engines crash the process (segmentation fault) on
@@ -198,8 +197,6 @@ class Blender:
     self.last_frames: list[int] = []  # the frames of the last render, and its segmentation (for kb.done()'s
     self.last_segmentation: np.ndarray | None = None  # default annotations: boxes, visibility)
     self._objects: dict = {}
-    if session is not None and session.scene is scene:
-      session.renderer = self
 
   # ---- translation ----------------------------------------------------------------------------------------------
 
@@ -377,7 +374,7 @@ class Blender:
     """Render frames (default: the scene's range) and return {layer: array of shape (frames, H, W, C)}.
 
     Layers and conventions are documented in `kubricgen.renderer.passes`. `progress` shows a bar on stderr
-    (default: when stderr is a terminal or $KUBRICGEN_PROGRESS=1).
+    (default: the run's --progress/--no_progress, else on when stderr is a terminal or $KUBRICGEN_PROGRESS=1).
     """
     from tqdm.auto import tqdm  # pylint: disable=import-outside-toplevel
     return_layers = tuple(return_layers)
@@ -388,7 +385,7 @@ class Blender:
     if not frames:
       raise ValueError("Blender.render: no frames to render")
     if progress is None:
-      progress = sys.stderr.isatty() or os.environ.get("KUBRICGEN_PROGRESS") == "1"
+      progress = console.progress_wanted(defaults.default("progress"))
     need_data = any(layer in DATA_LAYERS for layer in return_layers)
     start = time.perf_counter()
     self._build()

@@ -20,6 +20,7 @@ import numpy as np
 from kubricgen import scene as kbs
 from kubricgen.output import annotations
 from kubricgen.output import metadata as md
+from kubricgen.renderer import defaults as renderer_defaults
 
 log = logging.getLogger("kubricgen")
 
@@ -38,8 +39,12 @@ class Session:
   final_dir: str
   scratch_dir: str
   started: float = field(default_factory=time.time)
-  renderer: Any = None
   extra_metadata: dict = field(default_factory=dict)
+
+  @property
+  def renderer(self) -> Any:
+    """The last renderer made for this run's scene (views link themselves to their scene), or None."""
+    return next((view for view in reversed(self.scene.views) if hasattr(view, "last_render_info")), None)
 
 
 _CURRENT: Session | None = None
@@ -84,6 +89,10 @@ def setup(flags) -> tuple[kbs.Scene, np.random.RandomState, str, str]:
                      output_dir=_staging_for(final_dir), final_dir=final_dir, scratch_dir=scratch_dir)
   from kubricgen.scene import randomness  # pylint: disable=import-outside-toplevel
   randomness.set_default_rng(_CURRENT.rng)  # Kubric's helpers default to the run's generator, as in Kubric
+  renderer_defaults.set_defaults(  # a script's own Blender(...) honours the run's render flags
+      engine=getattr(flags, "engine", None), quality=getattr(flags, "quality", None),
+      samples_per_pixel=getattr(flags, "samples", None), use_denoising=getattr(flags, "denoise", None),
+      device=getattr(flags, "device", None), progress=getattr(flags, "progress", None))
   return scene, _CURRENT.rng, _CURRENT.output_dir, scratch_dir
 
 
@@ -113,9 +122,10 @@ def log_my_flags(flags) -> None:
   log.info("flags:\n%s", "\n".join(f"  {k}: {v!r}" for k, v in flags_dict(flags).items()))
 
 
-def _clear_default_rng() -> None:
+def _clear_run_defaults() -> None:
   from kubricgen.scene import randomness  # pylint: disable=import-outside-toplevel
   randomness.set_default_rng(None)  # a later run in this process must not draw from this one's generator
+  renderer_defaults.clear_defaults()  # nor render with its flags
 
 
 def flags_dict(flags) -> dict[str, Any]:
@@ -187,7 +197,7 @@ def done() -> str:
     shutil.rmtree(session.scratch_dir, ignore_errors=True)
   log.info("wrote %s", session.final_dir)
   _CURRENT = None
-  _clear_default_rng()
+  _clear_run_defaults()
   return session.final_dir
 
 
@@ -200,4 +210,4 @@ def abort() -> None:
     if not session.flags.scratch_dir:
       shutil.rmtree(session.scratch_dir, ignore_errors=True)
   _CURRENT = None
-  _clear_default_rng()
+  _clear_run_defaults()
