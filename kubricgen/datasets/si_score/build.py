@@ -379,9 +379,11 @@ def build_config(config: str, generator: Generator, data_dir: str, overwrite: bo
 
 
 def plan(config: str, settings: specs.Settings, generator_factory=Generator) -> int:
-  """The number of examples `config` would have with `settings` (its specs, from the class and background libraries
-  only: nothing is rendered). Raises ValueError in one line when the config cannot be made (an unknown config or
-  class, too few classes for occluders, distractors or surfaces, too few backgrounds)."""
+  """The number of candidate examples of `config` with `settings`: its specs, from the class and background libraries
+  only (nothing is rendered). Every candidate becomes an example, except in subsets with a visibility threshold
+  (rotation and size: 0.95), whose candidates with less of the object inside the image are dropped when rendered.
+  Raises ValueError in one line when the config cannot be made (an unknown config or class, too few classes for
+  occluders, distractors or surfaces, too few backgrounds)."""
   if config not in CONFIG_NAMES:
     raise ValueError(f"unknown si_score config {config!r}; expected one of {list(CONFIG_NAMES)}")
   generator = generator_factory(settings)
