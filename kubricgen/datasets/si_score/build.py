@@ -104,20 +104,26 @@ def quiet_tfds() -> None:
   tfds.disable_progress_bar()
 
 
-def deterministic_serialization() -> None:
-  """Make TFDS serialise tf.train.Examples with a fixed map order.
+@contextlib.contextmanager
+def deterministic_serialization():
+  """For the block, make TFDS's own writer serialise tf.train.Examples with a fixed map order.
 
   TFDS calls `SerializeToString()`, whose map-field order varies from process to process, so the same examples
-  would give different file bytes on every run. Byte-identical reruns are a promise of this project, so the
-  serializer is switched to `deterministic=True` (the bytes stay a valid tf.train.Example).
+  would give different file bytes on every run. Byte-identical reruns are a promise of this project. The Beam build
+  serialises through `schema.serialize` (TFDS's public ExampleSerializer, `deterministic=True`) and needs nothing
+  here; the in-process build goes through TFDS's writer, which offers no serializer option, so for the length of
+  that write `ExampleSerializer.serialize_example` is replaced (the bytes stay a valid tf.train.Example) and then
+  restored. Checked against tensorflow-datasets 4.9.10 (tests/datasets/si_score/test_builder.py pins it).
   """
   from tensorflow_datasets.core import example_serializer  # pylint: disable=import-outside-toplevel
   serializer = example_serializer.ExampleSerializer
-  if getattr(serializer, "_kubricgen_deterministic", False):
-    return
+  original = serializer.__dict__["serialize_example"]
   serializer.serialize_example = lambda self, example: self.get_tf_example(example).SerializeToString(
       deterministic=True)
-  serializer._kubricgen_deterministic = True  # pylint: disable=protected-access
+  try:
+    yield
+  finally:
+    serializer.serialize_example = original
 
 
 def _tfrecord_records(path) -> Iterator[bytes]:
@@ -353,7 +359,6 @@ def build_config(config: str, generator: Generator, data_dir: str, overwrite: bo
   if beam_args is not None:
     return _build_in_workers(config, generator, data_dir, overwrite, progress, beam_args, executor_settings,
                              identity)
-  deterministic_serialization()
   version = str(Builder.VERSION)
   final = os.path.join(data_dir, NAME, config, version)
   with _config_lock(data_dir, config):  # checked under the lock: a concurrent build may have just published
@@ -366,7 +371,8 @@ def build_config(config: str, generator: Generator, data_dir: str, overwrite: bo
     try:
       builder = Builder(config=config, data_dir=staging, file_format="tfrecord", generator=generator,
                         progress=progress)
-      builder.download_and_prepare()
+      with deterministic_serialization():
+        builder.download_and_prepare()
       staged = os.path.join(staging, NAME, config, version)
       _convert_to_array_record(staged)
       _write_build_record(staged, identity)

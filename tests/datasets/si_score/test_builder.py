@@ -175,3 +175,17 @@ print(dict(collections.Counter(int(e["label"]) for e in ds)))
       "{950: 882, 849: 882}")
   with pytest.raises(ValueError, match="no 'train' config"):
     export.write_zip(str(data_dir / "si_score" / "train" / "1.0.0"), "train", str(tmp_path / "zip"))
+
+
+def test_tfds_serializer_is_patched_only_while_the_in_process_build_writes(data_dir):
+  """The in-process build (the module fixture) makes TFDS's writer deterministic for its write only; TFDS's method
+  is back afterwards. The patch targets ExampleSerializer.serialize_example as of tensorflow-datasets 4.9.10: an
+  upgrade that moves it fails here first."""
+  import tensorflow_datasets as tfds
+  from tensorflow_datasets.core import example_serializer
+  assert tfds.__version__.startswith("4.9."), tfds.__version__
+  original = example_serializer.ExampleSerializer.__dict__["serialize_example"]
+  assert original.__module__ == example_serializer.__name__  # TFDS's own, not left patched by the build
+  with build.deterministic_serialization():
+    assert example_serializer.ExampleSerializer.__dict__["serialize_example"] is not original
+  assert example_serializer.ExampleSerializer.__dict__["serialize_example"] is original
