@@ -58,6 +58,7 @@ def parse_flags():
   parser.add_argument("--retries", type=int, default=2, help="retries of a failed or hung job")
   parser.add_argument("--jobs_per_process", type=kb.worker.flags.positive_int, default=50,
                       help="jobs a worker child process runs before it is replaced (keeps memory flat)")
+  kb.worker.flags.add_progress_flags(parser, "the build's progress (images/s, ETA, jobs done)")
   parser.epilog = ("Any other flag is a Beam pipeline option, e.g. --runner DaskRunner --dask_client_address "
                    "HOST:PORT, or --runner DataflowRunner --project P --region R --temp_location gs://B/tmp "
                    "--sdk_container_image IMAGE (see README); --dry_run builds the pipeline (for Dataflow, the whole "
@@ -128,9 +129,8 @@ def main():
   executor = ExecutorSettings(timeout_s=flags.job_timeout, retries=flags.retries,
                               jobs_per_process=flags.jobs_per_process)
   os.makedirs(flags.preview_dir, exist_ok=True)
-  import sys  # pylint: disable=import-outside-toplevel
-  progress = sys.stderr.isatty() or os.environ.get("KUBRICGEN_PROGRESS") == "1"  # the renderer's rule: bars on a
-  # terminal only, so logs written to files hold lines, not carriage returns
+  progress = kb.worker.flags.progress_wanted(flags.progress)  # the CLI's rule: by default bars on a terminal only,
+  # so logs written to files hold lines, not carriage returns
   from beam_jobs.pipeline import DryRun  # pylint: disable=import-outside-toplevel
   from beam_jobs.probe import NotShared  # pylint: disable=import-outside-toplevel
   dry_runs = 0

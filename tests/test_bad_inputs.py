@@ -290,32 +290,31 @@ CASES = [
     # Flags
     Case("unknown-command", argv("frobnicate"), "kubricgen: error: argument COMMAND: invalid choice: 'frobnicate' "
          "(choose from 'render', 'verify', 'assets', 'export', 'train', 'study', 'analyze')", 2),
-    Case("assets-bad-split", argv("assets", "list", "--split", "validation"), "kubricgen: error: assets list: "
+    Case("assets-bad-split", argv("assets", "list", "--split", "validation"), "kubricgen assets list: error: "
          "argument --split: invalid choice: 'validation' (choose from 'train', 'test')", 2),
     Case("assets-preview-tiny-size", argv("assets", "preview", "--size", "4", "--out", "{tmp}/x.png"),
-         "kubricgen: error: preview: --size must be >= 16 and --samples >= 1", 2),
+         "kubricgen assets preview: error: argument --size: must be >= 16, got 4", 2),
     Case("assets-preview-not-png", argv("assets", "preview", "cube", "--source", "kubasic", "--out", "{tmp}/x.jpg"),
-         "kubricgen: error: preview: --out must name a .png file, got …/x.jpg", 2),
+         "kubricgen assets preview: error: argument --out: must name a .png file, got …/x.jpg", 2),
     Case("import-bad-scale", argv("assets", "import", "{tmp}", "--out", "{tmp}/m.json", "--scale", "0"),
-         "kubricgen: error: import: --scale and --density must be > 0, --vhacd-resolution in 10000..16000000, "
-         "--thumbnail-size >= 16", 2),
+         "kubricgen assets import: error: argument --scale: must be > 0, got 0", 2),
     Case("import-front-axis-missing-value", lambda tmp: _import(tmp, _meshes(tmp), "--front-axis", "-y"),
-         "kubricgen: error: assets import: argument --front-axis: expected one argument", 2),
-    Case("export-unknown-format", argv("export", "coco"), "kubricgen: error: export: argument format: invalid "
+         "kubricgen assets import: error: argument --front_axis: expected one argument", 2),
+    Case("export-unknown-format", argv("export", "coco"), "kubricgen export: error: argument format: invalid "
          "choice: 'coco' (choose from 'siscore')", 2),
-    Case("export-unknown-config", argv("export", "siscore", "--configs", "colour"), "kubricgen: error: export: "
+    Case("export-unknown-config", argv("export", "siscore", "--configs", "colour"), "kubricgen export: error: "
          "argument --configs: the stock siscore builder has no colour config; choose from location,rotation,size", 2),
     Case("export-ours-alone", argv("export", "siscore", "--configs", "viewpoint"),
-         "kubricgen: error: export: argument --configs: viewpoint is a kubricgen config (3D factors SI-Score's 2D "
+         "kubricgen export: error: argument --configs: viewpoint is a kubricgen config (3D factors SI-Score's 2D "
          "pastes cannot vary); the stock siscore builder has only location,rotation,size", 2),
     Case("analyze-few-resamples", argv("analyze", "--model", "x", "--resamples", "10"),
-         "kubricgen: error: analyze: --resamples must be at least 100", 2),
+         "kubricgen analyze: error: argument --resamples: must be >= 100, got 10", 2),
     Case("study-unknown-flag", argv("study", "--epochs", "5"),
          "kubricgen study: error: unrecognized arguments: --epochs 5", 2),
     Case("train-no-config", argv("train"), "kubricgen train: error: the following arguments are required: --config",
          2),
     Case("train-override-without-value", argv("train", "--config", "vit_ti8_cpu", "--config.total_steps"),
-         "kubricgen: error: --config.total_steps needs a value", 2),
+         "kubricgen train: error: --config.total_steps needs a value", 2),
     Case("render-no-script", argv("render"), "kubricgen render: error: the following arguments are required: script",
          2),
     Case("render-flag-before-script", argv("render", "--seed", "1"),

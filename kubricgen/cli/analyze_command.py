@@ -4,7 +4,8 @@
         [--dataset si_score] [--configs location,rotation,size] [--data_dir D] [--out output/analysis]
 
 Prints where the report (index.html) and summary.json are. Bad input (a missing dataset, a model whose classes do
-not match the dataset, an empty config) ends with one line `kubricgen: error: ...` and exit code 1 (2 for flags).
+not match the dataset, an empty config) ends with one line `kubricgen: error: ...` and exit code 1; a bad flag or
+flag value with `kubricgen analyze: error: ...` and exit code 2.
 """
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ HELP = "evaluate models per SI-Score factor value and write a report (kubricgen 
 
 
 def _parser():
-  from kubricgen.worker.flags import OneLineArgumentParser  # pylint: disable=import-outside-toplevel
-  parser = OneLineArgumentParser(prog="kubricgen analyze", description="Evaluate models on SI-Score configs: "
-                                 "accuracy per factor value with object-instance bootstrap and Wilson intervals, "
-                                 "plots, CSVs, summary.json and an HTML report.")
+  from kubricgen.worker import flags  # pylint: disable=import-outside-toplevel
+  parser = flags.OneLineArgumentParser(
+      prog="kubricgen analyze", description="Evaluate models on SI-Score configs: accuracy per factor value with "
+      "object-instance bootstrap and Wilson intervals, plots, CSVs, summary.json and an HTML report.")
   parser.add_argument("--model", action="append", default=[], metavar="SPEC", help="repeatable: a `kubricgen "
                       "train` run folder or checkpoint; timm:NAME[:WEIGHTS] (ImageNet-1k, local weights); or "
                       "MODULE:FUNCTION returning {module, input_size, mean, std, class_names | "
@@ -38,17 +39,16 @@ def _parser():
                       "over only the ImageNet classes present in the dataset")
   parser.add_argument("--batch_size", type=int, default=64)
   parser.add_argument("--num_workers", type=int, default=2, help="image decoding processes")
-  parser.add_argument("--resamples", type=int, default=2000, help="cluster-bootstrap resamples")
+  parser.add_argument("--resamples", type=flags.int_at_least(100), default=2000, help="cluster-bootstrap resamples")
   parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
   parser.add_argument("--limit", type=int, default=None, help="evaluate only N evenly spaced examples per config (a quick look)")
-  parser.add_argument("--no_progress", action="store_true")
+  flags.add_progress_flags(parser)
   return parser
 
 
 def run(argv: list[str], fail) -> int:
+  from kubricgen.worker.flags import progress_wanted  # pylint: disable=import-outside-toplevel
   flags = _parser().parse_args(argv)
-  if flags.resamples < 100:
-    return fail("analyze: --resamples must be at least 100", 2)
   from kubricgen_robustness.analyze import study  # pylint: disable=import-outside-toplevel
   from kubricgen_robustness.analyze.models import AnalyzeError  # pylint: disable=import-outside-toplevel
   try:
@@ -57,7 +57,7 @@ def run(argv: list[str], fail) -> int:
                              preprocessing=flags.preprocessing, batch_size=flags.batch_size,
                              num_workers=flags.num_workers,
                              restrict_to_dataset_classes=flags.restrict_to_dataset_classes, limit=flags.limit,
-                             resamples=flags.resamples, seed=flags.seed, progress=False if flags.no_progress else (True if os.environ.get("KUBRICGEN_PROGRESS") == "1" else None))
+                             resamples=flags.resamples, seed=flags.seed, progress=progress_wanted(flags.progress))
   except (AnalyzeError, ValueError, OSError) as error:
     if os.environ.get("KUBRICGEN_DEBUG"):
       traceback.print_exc()

@@ -3,12 +3,13 @@
     kubricgen assets list [--source classes|kubasic|pybullet_data|backgrounds|MANIFEST|gs://...|DIR] [--split S]
     kubricgen assets show ID [--source ...]
     kubricgen assets preview [ID ...] [--source ...] [--out sheet.png] [--size 128] [--samples 16]
-    kubricgen assets import DIR|ARCHIVE --out MANIFEST.json [--class-name N] [--units cm] [--up-axis +y] ...
+    kubricgen assets import DIR|ARCHIVE --out MANIFEST.json [--class_name N] [--units cm] [--up_axis +y] ...
     kubricgen assets verify [--source ...]
 
 Bad input (an unknown id, a manifest that breaks the schema, a checksum mismatch, an archive entry that escapes its
-folder, storage that cannot be reached) ends with one line `kubricgen: error: ...` and exit code 1 (2 for bad
-flags); nothing is half-written.
+folder, storage that cannot be reached) ends with one line `kubricgen: error: ...` and exit code 1; a bad flag or
+flag value with `kubricgen assets ACTION: error: ...` and exit code 2. Nothing is half-written. Flags are snake_case
+(the kebab-case spelling is accepted); `--progress/--no_progress` as in every command.
 """
 from __future__ import annotations
 
@@ -19,19 +20,21 @@ import sys
 import time
 import traceback
 
-from kubricgen.worker.flags import UsageError
+from kubricgen.worker.flags import (OneLineArgumentParser, UsageError, add_progress_flags, int_at_least,
+                                    positive_float, positive_int, progress_wanted)
 
 PROG = "kubricgen assets"
 HELP = "list, show, preview and import assets (kubricgen assets --help)"
 
 
-def _fail(message: str, code: int = 1) -> int:
-  sys.stderr.write(f"kubricgen: error: {message}\n")
-  return code
+def png_path(text: str) -> str:
+  if not text.lower().endswith(".png"):
+    raise argparse.ArgumentTypeError(f"must name a .png file, got {text}")
+  return text
 
 
 def _parser() -> argparse.ArgumentParser:
-  parser = argparse.ArgumentParser(prog=PROG, description="Asset sources, class library, backgrounds.")
+  parser = OneLineArgumentParser(prog=PROG, description="Asset sources, class library, backgrounds.")
   commands = parser.add_subparsers(dest="action", metavar="ACTION")
   source_help = ("classes (default), kubasic, pybullet_data, backgrounds, a manifest (.json path or gs:// URL) or a "
                  "folder of meshes")
@@ -46,31 +49,41 @@ def _parser() -> argparse.ArgumentParser:
   preview = commands.add_parser("preview", help="render a contact sheet PNG of assets")
   preview.add_argument("asset_ids", nargs="*", help="assets to show (default: all of the source)")
   preview.add_argument("--source", default="classes", help=source_help)
-  preview.add_argument("--out", default="assets_preview.png", help="PNG to write (default: %(default)s)")
-  preview.add_argument("--size", type=int, default=128, help="thumbnail size in pixels (default: %(default)s)")
-  preview.add_argument("--samples", type=int, default=16, help="Cycles samples per pixel (default: %(default)s)")
+  preview.add_argument("--out", type=png_path, default="assets_preview.png",
+                       help="PNG to write (default: %(default)s)")
+  preview.add_argument("--size", type=int_at_least(16), default=128,
+                       help="thumbnail size in pixels (default: %(default)s)")
+  preview.add_argument("--samples", type=positive_int, default=16,
+                       help="Cycles samples per pixel (default: %(default)s)")
   preview.add_argument("--split", choices=("train", "test"), help="only this split of the class library")
+  add_progress_flags(preview)
   importing = commands.add_parser("import", help="turn a folder (or archive) of meshes into a manifest")
   importing.add_argument("folder", help="folder or .zip/.tar(.gz) of OBJ/GLB/GLTF/STL/PLY files")
   importing.add_argument("--out", required=True, help="manifest to write (.json); files go to a folder beside it")
-  importing.add_argument("--class-name", help="class of every asset (default: each asset's id)")
+  importing.add_argument("--class_name", help="class of every asset (default: each asset's id)")
   importing.add_argument("--license", default="unknown", help="license recorded for every asset")
   importing.add_argument("--units", default="m", choices=("m", "cm", "mm", "in"), help="units of the files")
-  importing.add_argument("--scale", type=float, default=1.0, help="extra factor on the file's coordinates")
-  importing.add_argument("--up-axis", default="+z", choices=("+x", "-x", "+y", "-y", "+z", "-z"),
+  importing.add_argument("--scale", type=positive_float, default=1.0, help="extra factor on the file's coordinates")
+  importing.add_argument("--up_axis", default="+z", choices=("+x", "-x", "+y", "-y", "+z", "-z"),
                          help="the files' up axis (turned to +Z)")
-  importing.add_argument("--front-axis", choices=("+x", "-x", "+y", "-y", "+z", "-z"),
+  importing.add_argument("--front_axis", choices=("+x", "-x", "+y", "-y", "+z", "-z"),
                          help="the files' axis that should face -Y (the default camera)")
-  importing.add_argument("--density", type=float, default=1000.0, help="kg/m^3 for mass properties")
-  importing.add_argument("--vhacd-resolution", type=int, default=100_000, help="V-HACD voxels (10k..16M)")
-  importing.add_argument("--no-thumbnails", action="store_true", help="skip the thumbnail renders")
-  importing.add_argument("--thumbnail-size", type=int, default=128, help="thumbnail size in pixels")
+  importing.add_argument("--density", type=positive_float, default=1000.0, help="kg/m^3 for mass properties")
+  importing.add_argument("--vhacd_resolution", type=vhacd_resolution, default=100_000,
+                         help="V-HACD voxels (10000..16000000)")
+  importing.add_argument("--no_thumbnails", action="store_true", help="skip the thumbnail renders")
+  importing.add_argument("--thumbnail_size", type=int_at_least(16), default=128, help="thumbnail size in pixels")
+  add_progress_flags(importing)
   verify = commands.add_parser("verify", help="check every file of a source against its checksums")
   verify.add_argument("--source", default="classes", help=source_help)
-  for sub in (parser, listing, show, preview, importing, verify):
-    sub.error = lambda message, sub=sub: (_ for _ in ()).throw(
-        UsageError(_fail(f"{sub.prog.removeprefix('kubricgen ')}: {message}", 2)))
   return parser
+
+
+def vhacd_resolution(text: str) -> int:
+  value = int_at_least(10_000)(text)
+  if value > 16_000_000:
+    raise argparse.ArgumentTypeError(f"must be in 10000..16000000, got {value}")
+  return value
 
 
 def open_source(spec: str):
@@ -148,10 +161,6 @@ def _preview(args) -> int:
   from kubricgen.assets import ClassLibrary, prepare, preview, shapes  # pylint: disable=import-outside-toplevel
   from kubricgen.assets.errors import AssetError  # pylint: disable=import-outside-toplevel
   from tqdm.auto import tqdm  # pylint: disable=import-outside-toplevel
-  if args.size < 16 or args.samples < 1:
-    return _fail("preview: --size must be >= 16 and --samples >= 1", 2)
-  if not args.out.lower().endswith(".png"):
-    return _fail(f"preview: --out must name a .png file, got {args.out}", 2)
   start = time.perf_counter()
   backgrounds = _backgrounds(args.source)
   rows = []
@@ -170,7 +179,8 @@ def _preview(args) -> int:
     groups: dict = {}
     for info in infos:
       groups.setdefault(info.class_name, []).append(info)
-    bar = tqdm(total=len(infos), desc="preview", unit="asset", disable=not sys.stderr.isatty(), leave=False)
+    bar = tqdm(total=len(infos), desc="preview", unit="asset", disable=not progress_wanted(args.progress),
+               leave=False)
     for class_name in sorted(groups):
       tiles = []
       for info in groups[class_name]:
@@ -205,12 +215,8 @@ def _import(args) -> int:
                                    density=args.density,
                                    vhacd_resolution=args.vhacd_resolution, thumbnails=not args.no_thumbnails,
                                    thumbnail_size=args.thumbnail_size)
-  if args.scale <= 0 or args.density <= 0 or not 10_000 <= args.vhacd_resolution <= 16_000_000 or \
-      args.thumbnail_size < 16:
-    return _fail("import: --scale and --density must be > 0, --vhacd-resolution in 10000..16000000, "
-                 "--thumbnail-size >= 16", 2)
   start = time.perf_counter()
-  report = importer.import_folder(args.folder, args.out, options, progress=sys.stderr.isatty())
+  report = importer.import_folder(args.folder, args.out, options, progress=progress_wanted(args.progress))
   print(f"{report.manifest}: {len(report.imported)} imported, {len(report.unchanged)} unchanged, "
         f"{len(report.removed)} removed ({time.perf_counter() - start:.1f} s)")
   return 0
@@ -234,14 +240,9 @@ def _verify(args) -> int:
   return 0
 
 
-def run(argv: list[str], fail=None) -> int:
-  """`kubricgen assets ARGS` (argv excludes 'assets'); registered in kubricgen.cli.main.COMMANDS."""
-  del fail  # this command writes its own one-line errors (same format)
-  return main(argv)
-
-
-def main(argv: list[str]) -> int:
-  """Entry point for `kubricgen assets ARGS` (argv excludes 'assets')."""
+def run(argv: list[str], fail) -> int:
+  """`kubricgen assets ARGS` (argv excludes 'assets'); registered in kubricgen.cli.main.COMMANDS. `fail` writes
+  the one-line error of anything but a flag."""
   from kubricgen.assets.errors import AssetError  # pylint: disable=import-outside-toplevel
   parser = _parser()
   if not argv or argv[0] in ("-h", "--help"):
@@ -257,13 +258,13 @@ def main(argv: list[str]) -> int:
   try:
     return actions[args.action](args)
   except AssetError as error:
-    return _fail(str(error))
+    return fail(str(error))
   except KeyboardInterrupt:
-    return _fail("interrupted", 130)
+    return fail("interrupted", 130)
   except BrokenPipeError:  # e.g. `kubricgen assets list | head`
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
   except Exception as error:  # pylint: disable=broad-except
     if os.environ.get("KUBRICGEN_DEBUG"):
       traceback.print_exc()
-    return _fail(f"assets {args.action} failed: {type(error).__name__}: {error}")
+    return fail(f"assets {args.action} failed: {type(error).__name__}: {error}")

@@ -6,25 +6,25 @@ For each config, reads our `si_score/<config>/1.0.0` from D, writes `DIR/<config
 layout) and prepares the stock `siscore/<config>` dataset in D2 with the stock builder's own code, so that
 `tfds.load("siscore/<config>", data_dir=D2, download=False)` reads our images with their ImageNet labels. Classes
 that are not among the stock 61 SI-Score classes cannot be exported: they are counted and listed. A missing dataset
-or a config with no exportable class ends with one line `kubricgen: error: ...` and exit code 1 (2 for bad flags).
+or a config with no exportable class ends with one line `kubricgen: error: ...` and exit code 1; a bad flag or flag
+value with `kubricgen export: error: ...` and exit code 2.
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
 import traceback
 
-from kubricgen.worker.flags import UsageError
+from kubricgen.worker.flags import OneLineArgumentParser
 
 HELP = "export built SI-Score configs to the stock TFDS siscore layout (kubricgen export siscore --help)"
 FORMATS = ("siscore",)
 CONFIGS = ("location", "rotation", "size")  # the stock builder's configs
 
 
-def _parser(fail) -> argparse.ArgumentParser:
-  parser = argparse.ArgumentParser(prog="kubricgen export", description="Export built SI-Score configs to the stock "
+def _parser() -> OneLineArgumentParser:
+  parser = OneLineArgumentParser(prog="kubricgen export", description="Export built SI-Score configs to the stock "
                                    "TFDS siscore layout: a zip per config, and the stock dataset prepared from it.")
   parser.add_argument("format", choices=FORMATS, help="siscore: the stock tensorflow_datasets builder")
   parser.add_argument("--data_dir", default=None, help="TFDS data_dir holding our si_score/<config>/1.0.0 (default: "
@@ -34,7 +34,6 @@ def _parser(fail) -> argparse.ArgumentParser:
                       "%(default)s)")
   parser.add_argument("--stock_data_dir", default=None, help="TFDS data_dir for the stock siscore/<config> datasets "
                       "(default: --data_dir); an earlier export there is replaced")
-  parser.error = lambda message: (_ for _ in ()).throw(UsageError(fail(f"export: {message}", 2)))
   return parser
 
 
@@ -43,16 +42,18 @@ OURS_ALONE = ("viewpoint", "lighting", "occlusion", "clutter", "cue_conflict")  
 
 
 def run(argv: list[str], fail) -> int:
-  flags = _parser(fail).parse_args(argv)
+  parser = _parser()
+  flags = parser.parse_args(argv)
   configs = [c for c in flags.configs.split(",") if c]
   ours_alone = [c for c in configs if c in OURS_ALONE]
   if ours_alone:
-    return fail(f"export: argument --configs: {','.join(ours_alone)} {'is a kubricgen config' if len(ours_alone) == 1 else 'are kubricgen configs'} (3D factors SI-Score's "
-                f"2D pastes cannot vary); the stock siscore builder has only {','.join(CONFIGS)}", 2)
+    verb = "is a kubricgen config" if len(ours_alone) == 1 else "are kubricgen configs"
+    parser.error(f"argument --configs: {','.join(ours_alone)} {verb} (3D factors SI-Score's 2D pastes cannot vary); "
+                 f"the stock siscore builder has only {','.join(CONFIGS)}")
   unknown = [c for c in configs if c not in CONFIGS]
   if unknown or not configs:
-    return fail(f"export: argument --configs: the stock siscore builder has no {','.join(unknown) or 'empty'} "
-                f"config; choose from {','.join(CONFIGS)}", 2)
+    parser.error(f"argument --configs: the stock siscore builder has no {','.join(unknown) or 'empty'} config; "
+                 f"choose from {','.join(CONFIGS)}")
   from kubricgen.datasets.si_score import build, export  # pylint: disable=import-outside-toplevel
   from kubricgen.datasets.si_score.si_score_dataset_builder import Builder  # pylint: disable=import-outside-toplevel
   data_dir = os.path.abspath(flags.data_dir or build.default_data_dir())

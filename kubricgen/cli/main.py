@@ -5,7 +5,6 @@ set KUBRICGEN_DEBUG=1 for the full traceback. Nothing half-written is left under
 """
 from __future__ import annotations
 
-import argparse
 import importlib
 import logging
 import os
@@ -16,7 +15,7 @@ import threading
 import traceback
 
 from kubricgen.worker import session as worker_session
-from kubricgen.worker.flags import UsageError
+from kubricgen.worker.flags import OneLineArgumentParser, UsageError
 
 PROG = "kubricgen"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ info lines are noise for CLI users
@@ -125,13 +124,14 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
   argv = sys.argv[1:] if argv is None else argv
   logging.basicConfig(level=logging.INFO, format=f"{PROG}: %(message)s", stream=sys.stderr)
-  parser = argparse.ArgumentParser(prog=PROG, description="Kubric-style synthetic data: scenes, assets, datasets.")
-  commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-  render = commands.add_parser("render", help="run a scene script (e.g. scenes/movi_a.py) and write its folder",
-                               add_help=False)
-  render.add_argument("script", help="scene script; its own flags follow (see SCRIPT --help)")
-  render.error = lambda message: (_ for _ in ()).throw(UsageError(  # one line, no usage block
-      sys.stderr.write(f"{PROG} render: error: {message}\n") and 2))
+  parser = OneLineArgumentParser(prog=PROG, description="Kubric-style synthetic data: scenes, assets, datasets.")
+  commands = parser.add_subparsers(dest="command", metavar="COMMAND")  # its parsers: OneLineArgumentParser too
+  render = commands.add_parser(
+      "render", help="run a scene script (e.g. scenes/movi_a.py) and write its folder", add_help=False,
+      usage=f"{PROG} render SCRIPT [FLAGS]", description="Run a scene script as a Kubric worker: its output folder "
+      "appears once the scene is complete. The flags after SCRIPT are the script's own: `kubricgen render SCRIPT "
+      "--help` lists them.")
+  render.add_argument("script", help="scene script, e.g. scenes/helloworld.py")
   modules = {name: importlib.import_module(module) for name, module in COMMANDS.items()}
   for name, module in modules.items():
     commands.add_parser(name, help=module.HELP, add_help=False)
@@ -142,10 +142,12 @@ def _main(argv: list[str] | None) -> int:
       return int(error.code or 2)
     except KeyboardInterrupt as error:
       return _interrupted(error)
-  parser.error = lambda message: (_ for _ in ()).throw(UsageError(fail(message, 2)))  # one-line errors
   if not argv or argv[0] in ("-h", "--help"):
     parser.print_help()
     return 0 if argv else 2
+  if argv[0] == "render" and argv[1:2] in (["-h"], ["--help"]):
+    render.print_help()
+    return 0
   try:
     known, rest = parser.parse_known_args(argv[:2])
   except UsageError as error:

@@ -31,19 +31,23 @@ def _built(data_dir: str, config: str) -> bool:
 
 
 def run(argv: list[str], fail) -> int:
-  from kubricgen.worker.flags import OneLineArgumentParser  # pylint: disable=import-outside-toplevel
-  parser = OneLineArgumentParser(prog="kubricgen study", description=__doc__.split("\n\n", maxsplit=1)[0])
+  from kubricgen.worker import flags as cli_flags  # pylint: disable=import-outside-toplevel
+  parser = cli_flags.OneLineArgumentParser(prog="kubricgen study", description=__doc__.split("\n\n", maxsplit=1)[0])
   parser.add_argument("--data_dir", default=None, help="TFDS data_dir (default $TFDS_DATA_DIR or "
                       "~/tensorflow_datasets)")
   parser.add_argument("--out", default=os.path.join("output", "study"), help="run folders and report "
                       "(default %(default)s)")
-  parser.add_argument("--resamples", type=int, default=2000, help="cluster-bootstrap resamples")
+  parser.add_argument("--resamples", type=cli_flags.int_at_least(100), default=2000,
+                      help="cluster-bootstrap resamples")
   parser.add_argument("--configs", default=",".join(CONFIGS), help="si_score configs to build (where missing) and "
                       "analyze; `train` is always built (default %(default)s)")
   parser.add_argument("--train_override", action="append", default=[], metavar="KEY=VALUE",
                       help="a trainer config override applied to both models, e.g. total_epochs=5 (repeatable; "
                       "a different value makes another run: use another --out)")
+  cli_flags.add_progress_flags(parser, "each stage's progress bars")
   flags = parser.parse_args(argv)
+  progress = [] if flags.progress is None else ["--progress" if flags.progress else "--no_progress"]  # else each
+  # stage applies the rule to the stderr it inherits
   data_dir = os.path.abspath(flags.data_dir or os.environ.get("TFDS_DATA_DIR")
                              or os.path.expanduser("~/tensorflow_datasets"))
   out = os.path.abspath(flags.out)
@@ -59,13 +63,14 @@ def run(argv: list[str], fail) -> int:
                      f"{data_dir}: not built again\n")
   if missing:
     stages.append(("build si_score " + ",".join(missing),
-                   _kubricgen("render", "scenes/si_score.py", "--data_dir", data_dir, "--configs", ",".join(missing))))
+                   _kubricgen("render", "scenes/si_score.py", "--data_dir", data_dir, "--configs", ",".join(missing),
+                              *progress)))
   for config, _ in MODELS:
     stages.append((f"train {config}", _kubricgen("train", "--config", config, "--data_dir", data_dir, "--workdir",
                                                  os.path.join(out, "train", config),
-                                                 *(f"--config.{o}" for o in flags.train_override))))
+                                                 *(f"--config.{o}" for o in flags.train_override), *progress)))
   analyze = ["analyze", "--data_dir", data_dir, "--out", os.path.join(out, "report"), "--configs",
-             ",".join(c for c in configs if c != "train"), "--resamples", str(flags.resamples)]
+             ",".join(c for c in configs if c != "train"), "--resamples", str(flags.resamples), *progress]
   for config, name in MODELS:
     analyze += ["--model", os.path.join(out, "train", config), "--name", name]
   stages.append(("analyze", _kubricgen(*analyze)))

@@ -29,8 +29,8 @@ def _split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
 
 
 def run(argv: list[str], fail) -> int:
-  from kubricgen.worker.flags import OneLineArgumentParser  # pylint: disable=import-outside-toplevel
-  parser = OneLineArgumentParser(
+  from kubricgen.worker import flags as cli_flags  # pylint: disable=import-outside-toplevel
+  parser = cli_flags.OneLineArgumentParser(
       prog="kubricgen train", description=HELP,
       epilog="Override any config key big_vision-style: --config.optimizer.lr=3e-4 --config.total_epochs=5. "
              "Bundled configs: robustness/configs/ (vit_ti8_cpu, resnet18_cpu, vit_s16_gpu, resnet50_bit_gpu).")
@@ -39,11 +39,11 @@ def run(argv: list[str], fail) -> int:
   parser.add_argument("--workdir", default=None, help="run folder (default output/train/CONFIG_NAME); re-running "
                       "the same command there resumes")
   parser.add_argument("--data_dir", default=None, help="TFDS data_dir (sets config key data_dir)")
-  parser.add_argument("--no_progress", action="store_true", help="no progress bar")
+  cli_flags.add_progress_flags(parser, "a progress bar (else one line per evaluation)")
   try:
     rest, overrides = _split_overrides(argv)
   except ValueError as error:
-    return fail(str(error), 2)
+    parser.error(str(error))
   flags = parser.parse_args(rest)
   try:
     from kubricgen_robustness.train import config as configs  # pylint: disable=import-outside-toplevel
@@ -59,7 +59,7 @@ def run(argv: list[str], fail) -> int:
   workdir = os.path.abspath(flags.workdir or os.path.join("output", "train", name))
   try:
     config = configs.load_config(flags.config, overrides)
-    result = trainer.train(config, workdir, progress=False if flags.no_progress else None)
+    result = trainer.train(config, workdir, progress=cli_flags.progress_wanted(flags.progress))
   except configs.ConfigError as error:
     return fail(str(error), 2)
   except (DataError, ModelError, CheckpointError, FloatingPointError) as error:

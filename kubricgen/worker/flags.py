@@ -1,10 +1,17 @@
-"""`ArgumentParser`: Kubric's worker flags, plus kubricgen's render flags. Errors are one line and exit 2."""
+"""The one flag convention of the `kubricgen` command and its scene scripts.
+
+`OneLineArgumentParser` is every parser of the CLI: errors are one line `PROG: error: MESSAGE` and exit 2, flags are
+Kubric's snake_case (`--frame_end`) with the kebab-case spelling accepted (`--frame-end`). `add_progress_flags` is
+the one progress rule: `--progress/--no_progress`, on by default when stderr is a terminal ($KUBRICGEN_PROGRESS=1
+turns it on for a log file too). `ArgumentParser`: Kubric's worker flags plus kubricgen's render flags.
+"""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 
+from kubricgen.console import progress_wanted  # noqa: F401  (the one progress rule; commands import it from here)
 from kubricgen.output.images import DEFAULT_FORMAT, FILE_FORMATS
 
 
@@ -46,12 +53,67 @@ def positive_int(text: str) -> int:
   return value
 
 
+def int_at_least(minimum: int):
+  """An argparse type: an integer >= minimum."""
+  def parse(text: str) -> int:
+    try:
+      value = int(text)
+    except ValueError:
+      raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}") from None
+    if value < minimum:
+      raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+    return value
+  return parse
+
+
+def positive_float(text: str) -> float:
+  try:
+    value = float(text)
+  except ValueError:
+    raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+  if not value > 0:  # NaN too
+    raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+  return value
+
+
 class OneLineArgumentParser(argparse.ArgumentParser):
-  """argparse with one-line errors (`PROG: error: ...`, exit 2) instead of usage + message."""
+  """argparse with one-line errors (`PROG: error: ...`, exit 2) instead of usage + message, and both spellings of a
+  long flag: `--thumbnail_size` and `--thumbnail-size` are one flag (help and errors name the defined spelling).
+  Sub-command parsers made by `add_subparsers` are of this class too."""
 
   def error(self, message):
     sys.stderr.write(f"{self.prog}: error: {message}\n")
     raise UsageError(2)
+
+  def parse_known_args(self, args=None, namespace=None):
+    args = sys.argv[1:] if args is None else list(args)
+    return super().parse_known_args(self._respelled(args), namespace)
+
+  def _respelled(self, args: list[str]) -> list[str]:
+    """`args` with each long flag this parser does not know under its spelling put in the spelling it does know
+    (`-` and `_` swapped); anything else, and everything after `--`, unchanged."""
+    known = {option for action in self._actions for option in action.option_strings}
+    out = []
+    for index, arg in enumerate(args):
+      if arg == "--":
+        return out + args[index:]
+      name, equals, value = arg.partition("=")
+      if name.startswith("--") and name not in known:
+        for other in ("--" + name[2:].replace("-", "_"), "--" + name[2:].replace("_", "-")):
+          if other in known:
+            arg = other + equals + value
+            break
+      out.append(arg)
+    return out
+
+
+def add_progress_flags(parser: argparse.ArgumentParser, what: str = "progress bars") -> None:
+  """`--progress/--no_progress` (dest `progress`: True, False, or None for the default; `progress_wanted` applies the
+  rule)."""
+  parser.add_argument("--progress", dest="progress", action="store_true", default=None,
+                      help=f"show {what} on stderr (default: when stderr is a terminal, or $KUBRICGEN_PROGRESS=1)")
+  parser.add_argument("--no_progress", dest="progress", action="store_false", help=f"no {what}")
+
 
 
 class ArgumentParser(OneLineArgumentParser):
@@ -80,6 +142,7 @@ class ArgumentParser(OneLineArgumentParser):
     self.add_argument("--scratch_dir", default=None, help="temporary files (default: a fresh temp folder)")
     self.add_argument("--preview", action="store_true", help="also write preview.png, a contact sheet")
     self.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    add_progress_flags(self, "a progress bar per render")
     self.add_argument("--output_format", choices=FILE_FORMATS, default=DEFAULT_FORMAT,
                       help="image files: exr32 (lossless float32 EXR), exr16 (half-float EXR) or kubric (Kubric's "
                            "PNG/TIFF files, flows scaled per scene with data_ranges.json); kb.write_image_dict's "

@@ -66,7 +66,7 @@ def test_errors_are_one_line(data_dir, tmp_path):
                                    "SI-Score classes (cube (")
   assert not (tmp_path / "zips" / "size.zip").exists() and not list((tmp_path / "zips").glob("*.partial"))
   bad = kubricgen("export", "siscore", "--configs", "train", "--data_dir", str(data_dir))
-  assert bad.returncode == 2 and bad.stderr.startswith("kubricgen: error: export: argument --configs: ")
+  assert bad.returncode == 2 and bad.stderr.startswith("kubricgen export: error: argument --configs: ")
   assert bad.stderr.count("\n") == 1
   unknown = kubricgen("export", "imagenet")
-  assert unknown.returncode == 2 and unknown.stderr.startswith("kubricgen: error: export: argument format: ")
+  assert unknown.returncode == 2 and unknown.stderr.startswith("kubricgen export: error: argument format: ")
