@@ -2,7 +2,7 @@
 
 `thumbnail(obj, size)` renders one normalised object on a light backdrop from a fixed three-quarter view (the same
 view for every asset, so sheets compare like with like). `contact_sheet(groups, ...)` lays labelled thumbnails out
-one row per group (a class, or a source), and `render_thumbnails` caches each image under the asset cache, keyed by
+one row per group (a class, or a source), and `cached_thumbnail` caches each image under the asset cache, keyed by
 the asset's definition and the render settings.
 """
 from __future__ import annotations
@@ -12,9 +12,11 @@ import io
 import json
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from kubricgen.assets import atomic, locations
+from kubricgen.output.sheet import font as sheet_font
+from kubricgen.output.sheet import grid_sheet
 
 VIEW = (0.9, -2.6, 1.25)  # camera direction: a three-quarter view from the front (-Y), slightly above
 BACKDROP = (0.82, 0.84, 0.86, 1.0)
@@ -60,31 +62,11 @@ def cached_thumbnail(key: dict, make, size: int, samples: int) -> np.ndarray:
   return image
 
 
-def _font(size: int):
-  try:
-    return ImageFont.load_default(size=size)
-  except TypeError:  # Pillow < 10.1
-    return ImageFont.load_default()
-
-
 def contact_sheet(rows: list[tuple[str, list[tuple[str, np.ndarray]]]], tile: int) -> Image.Image:
-  """A sheet with one row per (title, [(label, image), ...]); the title sits left of its row."""
-  columns = max(len(items) for _, items in rows)
-  title_width, label_height, pad = 190, 18, 6
-  width = title_width + columns * (tile + pad) + pad
-  height = len(rows) * (tile + label_height + pad) + pad
-  sheet = Image.new("RGB", (width, height), (250, 250, 250))
-  draw = ImageDraw.Draw(sheet)
-  title_font, label_font = _font(15), _font(11)
-  for r, (title, items) in enumerate(rows):
-    top = pad + r * (tile + label_height + pad)
-    for line, text in enumerate(title.split("\n")):
-      draw.text((pad, top + tile // 2 - 14 + 18 * line), text, fill=(20, 20, 20) if line == 0 else (90, 90, 90),
-                font=title_font if line == 0 else label_font)
-    for c, (label, image) in enumerate(items):
-      left = title_width + pad + c * (tile + pad)
-      picture = Image.fromarray(image).resize((tile, tile), Image.LANCZOS) if image.shape[0] != tile else \
-          Image.fromarray(image)
-      sheet.paste(picture, (left, top))
-      draw.text((left + 2, top + tile + 2), label[:int(tile / 6.2)], fill=(60, 60, 60), font=label_font)
-  return sheet
+  """A sheet with one row per (title, [(label, image), ...]); the title (lines separated by newlines) sits left of
+  its row, each label under its thumbnail."""
+  tiles = [[image for _, image in items] for _, items in rows]
+  captions = [[(label[:int(tile / 6.2)],) for label, _ in items] for _, items in rows]
+  return grid_sheet(tiles, tile, row_labels=[title for title, _ in rows], row_label_width=190, captions=captions,
+                    caption_lines=1, gap=6, resample=Image.LANCZOS, label_font=sheet_font(11),
+                    row_font=sheet_font(15), background=(250, 250, 250)).image

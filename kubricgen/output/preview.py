@@ -9,7 +9,9 @@ from __future__ import annotations
 import colorsys
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
+
+from kubricgen.output.sheet import grid_sheet
 
 COLUMNS = ("rgba", "depth", "segmentation", "normal", "object_coordinates", "forward_flow", "backward_flow")
 
@@ -84,27 +86,20 @@ def contact_sheet(data: dict[str, np.ndarray], max_frames: int = 6, tile: int = 
   scale["flow"] = float(max(np.abs(f).max() for f in flows)) if flows else 1.0
   height, width = data[columns[0]].shape[1:3]
   tile_w, tile_h = tile, max(1, round(tile * height / width))
-  label_h, label_w = 16, 64
-  sheet = Image.new("RGB", (label_w + tile_w * len(columns), label_h + tile_h * len(rows)), (255, 255, 255))
-  draw = ImageDraw.Draw(sheet)
-  for r, frame in enumerate(rows):
-    top = label_h + r * tile_h
-    draw.text((4, top + 4), f"#{frame}", fill=(0, 0, 0))
-    if frame_numbers is not None and frame < len(frame_numbers):
-      draw.text((4, top + 18), f"frame {frame_numbers[frame]}", fill=(0, 0, 0))
-  for c, layer in enumerate(columns):
-    left = label_w + c * tile_w
-    draw.text((left + 4, 2), layer, fill=(0, 0, 0))
+  labels = [f"#{frame}" + (f"\nframe {frame_numbers[frame]}" if frame_numbers is not None and
+                            frame < len(frame_numbers) else "") for frame in rows]
+  tiles = [[visualize(layer, data[layer][frame], scale) for layer in columns] for frame in rows]
+  sheet = grid_sheet(tiles, (tile_w, tile_h), column_labels=columns, row_labels=labels, row_label_width=64,
+                     resample=Image.NEAREST)
+  if boxes and "rgba" in columns:
+    c = columns.index("rgba")
     for r, frame in enumerate(rows):
-      top = label_h + r * tile_h
-      picture = Image.fromarray(visualize(layer, data[layer][frame], scale))
-      sheet.paste(picture.resize((tile_w, tile_h), Image.NEAREST), (left, top))
-      if layer == "rgba" and boxes:
-        for instance, per_frame in boxes.items():
-          box = per_frame[frame] if frame < len(per_frame) else None
-          if box is not None:
-            xmin, ymin, xmax, ymax = box
-            draw.rectangle((left + xmin * tile_w / width, top + ymin * tile_h / height,
-                            left + xmax * tile_w / width - 1, top + ymax * tile_h / height - 1),
-                           outline=tuple(int(v) for v in colors[int(instance)]))
-  return sheet
+      left, top = sheet.origin(r, c)
+      for instance, per_frame in boxes.items():
+        box = per_frame[frame] if frame < len(per_frame) else None
+        if box is not None:
+          xmin, ymin, xmax, ymax = box
+          sheet.draw.rectangle((left + xmin * tile_w / width, top + ymin * tile_h / height,
+                                left + xmax * tile_w / width - 1, top + ymax * tile_h / height - 1),
+                               outline=tuple(int(v) for v in colors[int(instance)]))
+  return sheet.image

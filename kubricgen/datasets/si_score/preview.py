@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from kubricgen.datasets.si_score import schema
+from kubricgen.output.sheet import grid_sheet
 
 
 def outline(mask: np.ndarray) -> np.ndarray:
@@ -21,14 +22,10 @@ def contact_sheet(examples, class_names, columns: int = 8, tile: int = 128, titl
   """A grid of examples (dicts with numpy image/mask and factors) with mask outlines and captions. `captions`:
   "placement" (x, y, area, rotation), "pose" (azimuth, elevation) or a function example -> text. Where an example
   has an `amodal_mask`, the hidden part of the object's outline is drawn in cyan."""
-  import textwrap  # pylint: disable=import-outside-toplevel
   examples = list(examples)
   rows = max(1, -(-len(examples) // columns))
-  title_lines = textwrap.wrap(title, max(20, (columns * tile - 8) // 6)) or [""]  # PIL's default font: ~6 px a letter
-  caption_h, title_h = 24, 4 + 12 * len(title_lines)
-  sheet = Image.new("RGB", (columns * tile, title_h + rows * (tile + caption_h)), "white")
-  draw = ImageDraw.Draw(sheet)
-  draw.text((4, 3), "\n".join(title_lines), fill=(0, 0, 0), spacing=2)
+  tiles = [[None] * columns for _ in range(rows)]
+  lines = [[()] * columns for _ in range(rows)]
   for index, example in enumerate(examples):
     if example is None:
       continue
@@ -37,15 +34,7 @@ def contact_sheet(examples, class_names, columns: int = 8, tile: int = 128, titl
     if "amodal_mask" in example:
       image[outline(np.asarray(example["amodal_mask"])[..., 0]) & ~(mask > 127)] = (0, 255, 255)
     image[outline(mask)] = (255, 255, 0)
-    picture = Image.fromarray(image).resize((tile, tile), Image.BILINEAR)
-    column, row = index % columns, index // columns
-    left, top = column * tile, title_h + row * (tile + caption_h)
-    sheet.paste(picture, (left, top))
-    cx, cy = float(example["x"]) * tile, float(example["y"]) * tile
-    draw.line([(left + cx - 4, top + cy), (left + cx + 4, top + cy)], fill=(255, 0, 255))
-    draw.line([(left + cx, top + cy - 4), (left + cx, top + cy + 4)], fill=(255, 0, 255))
-    label = class_names[int(example["label"])]
-    draw.text((left + 2, top + tile + 1), f"{label[:18]}", fill=(0, 0, 0))
+    tiles[index // columns][index % columns] = image
     if callable(captions):
       factors = captions(example)
     elif captions == "pose":
@@ -53,8 +42,15 @@ def contact_sheet(examples, class_names, columns: int = 8, tile: int = 128, titl
     else:
       factors = (f"x{float(example['x']):.2f} y{float(example['y']):.2f} a{float(example['area']):.2f} "
                  f"r{float(example['rotation']):.0f}")
-    draw.text((left + 2, top + tile + 12), factors, fill=(60, 60, 60))
-  return sheet
+    lines[index // columns][index % columns] = (class_names[int(example["label"])][:18], factors)
+  sheet = grid_sheet(tiles, tile, title=title, captions=lines, caption_lines=2)
+  for index, example in enumerate(examples):
+    if example is not None:  # the object's centre, as a magenta cross
+      left, top = sheet.origin(index // columns, index % columns)
+      cx, cy = float(example["x"]) * tile, float(example["y"]) * tile
+      sheet.draw.line([(left + cx - 4, top + cy), (left + cx + 4, top + cy)], fill=(255, 0, 255))
+      sheet.draw.line([(left + cx, top + cy - 4), (left + cx, top + cy + 4)], fill=(255, 0, 255))
+  return sheet.image
 
 
 def _text(value) -> str:
