@@ -10,8 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from kubricgen import console
+
 try:
-  import pybullet as pb
+  with console.silenced():  # pybullet prints its build time on import
+    import pybullet as pb
 except ImportError as error:  # pragma: no cover - depends on the environment
   raise ImportError("kubricgen.simulator needs pybullet: pip install pybullet") from error
 
