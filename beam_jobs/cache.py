@@ -6,7 +6,8 @@ pipelines whose results are not dataset shards, e.g. the Beam scaling benchmark.
 Each finished job's examples are written to `<cache>/<fingerprint>/<job hash>.json` by writing a temporary file and
 renaming it, so a file either holds a whole job or does not exist. A rerun loads finished jobs instead of rendering
 them again. `fingerprint` covers everything that shapes the output (settings, inputs, code version), so a changed
-job never reuses a stale result. Paths may be local or gs:// (etils.epath).
+job never reuses a stale result. Paths may be local or gs:// (`kubricgen.assets.storage.as_path`: pathlib, or
+kubricgen's one gs:// client; a gs:// object appears whole when its upload ends, so it needs no rename).
 
 Entries are data only: JSON (examples must be JSON values: dicts, lists, str, numbers, bools, None) with the sha256
 of the canonical examples text inside, never pickles, so a cache on storage that others can write cannot run code
@@ -21,7 +22,7 @@ import os
 import uuid
 from typing import Any
 
-from etils import epath
+from kubricgen.assets import storage
 
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def _digest(text: str) -> str:
 
 class JobCache:
   def __init__(self, root, fingerprint: str):
-    self.root = epath.Path(root) / _digest(fingerprint)
+    self.root = storage.as_path(root) / _digest(fingerprint)
     self.results = self.root / "results"
     self.stats = self.root / "stats"
 
@@ -42,7 +43,7 @@ class JobCache:
     self.stats.mkdir(parents=True, exist_ok=True)
     return self
 
-  def _path(self, folder, key: str, suffix: str) -> epath.Path:
+  def _path(self, folder, key: str, suffix: str):
     return folder / f"{_digest(key)}{suffix}"
 
   def has(self, key: str) -> bool:
@@ -53,8 +54,9 @@ class JobCache:
     path = self._path(self.results, key, ".json")
     if not path.exists():
       return None
+    data = path.read_bytes()  # outside the try: a gs:// StorageError is a ValueError, but not damage
     try:
-      entry = json.loads(path.read_bytes())
+      entry = json.loads(data)
       examples_text = json.dumps(entry["examples"], sort_keys=True)
       if entry.get("key") != key:
         raise ValueError(f"it belongs to job {entry.get('key')!r}")
@@ -81,14 +83,13 @@ class JobCache:
     return {record["key"] for record in self.all_stats() if self._path(self.results, record["key"], ".json").exists()}
 
   @staticmethod
-  def _atomic_write(path: epath.Path, data: bytes) -> None:
+  def _atomic_write(path, data: bytes) -> None:
+    if isinstance(path, storage.GsPath):
+      path.write_bytes(data)  # a GCS object appears whole when its upload ends
+      return
     temporary = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
     temporary.write_bytes(data)
-    if str(path).startswith("gs://"):
-      temporary.copy(path, overwrite=True)  # GCS objects appear whole on upload
-      temporary.unlink()
-    else:
-      os.replace(temporary, path)
+    os.replace(temporary, path)
 
   def all_stats(self) -> list[dict[str, Any]]:
     if not self.stats.exists():

@@ -15,6 +15,8 @@ import uuid
 
 import apache_beam as beam
 
+from kubricgen.assets.errors import StorageError
+
 LOCAL_RUNNERS = ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner", "PrismRunner")
 FOLDER = ".kubricgen-probe"
 
@@ -45,7 +47,7 @@ def _read(url: str) -> str | None:
       return storage.read_bytes(url).decode() if storage.exists(url) else None
     with open(url, encoding="utf-8") as handle:
       return handle.read()
-  except (OSError, RuntimeError):  # RuntimeError: kubricgen's StorageError (unreachable, denied)
+  except (OSError, StorageError):  # StorageError: gs:// unreachable or denied (a ValueError)
     return None
 
 
@@ -56,7 +58,7 @@ def _remove(url: str) -> None:
       default_storage().delete_prefix(url.rsplit("/", 1)[0] + "/")
     else:
       os.unlink(url)
-  except (OSError, RuntimeError):
+  except (OSError, StorageError):
     pass
 
 
@@ -67,7 +69,7 @@ def answer(token: str, paths: dict[str, str]) -> None:
     found = _read(_probe(path, f"{token}.driver"))
     try:
       _write(_probe(path, f"{token}.worker"), json.dumps({"worker": where, "saw_driver_probe": found == token}))
-    except (OSError, RuntimeError):
+    except (OSError, StorageError):
       pass  # the driver will find no answer and say so
 
 

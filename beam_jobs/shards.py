@@ -79,8 +79,24 @@ def file_digest(path: str) -> dict[str, Any]:
   return {"bytes": os.path.getsize(path), "sha256": sha256_file(path)}
 
 
-def bytes_digest(data: bytes) -> dict[str, Any]:
-  return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+class _Digest:
+  """A write-only sink that hashes what it is given."""
+
+  def __init__(self):
+    self.sha256, self.bytes = hashlib.sha256(), 0
+
+  def write(self, data: bytes) -> int:
+    self.sha256.update(data)
+    self.bytes += len(data)
+    return len(data)
+
+
+def object_digest(url: str) -> dict[str, Any]:
+  """{"bytes": size, "sha256": hex digest} of a gs:// object, hashed as it arrives (a shard is never held in memory
+  whole; the transfer is checked against the object's md5 too)."""
+  sink = _Digest()
+  _storage().stream(url, sink)
+  return {"bytes": sink.bytes, "sha256": sink.sha256.hexdigest()}
 
 
 class DamagedShard(RuntimeError):
@@ -175,7 +191,7 @@ class ShardedSplit:
       if _is_gcs(path):
         if not _storage().exists(path):
           raise DamagedShard(f"{path}: missing; its marker says it was written")
-        found = bytes_digest(_storage().read_bytes(path)) if content else expected
+        found = object_digest(path) if content else expected
       elif not os.path.isfile(path):
         raise DamagedShard(f"{path}: missing; its marker says it was written")
       else:

@@ -32,10 +32,8 @@ def __getattr__(name):
 
 
 def as_path(path):
-  """A pathlib-like path for local folders and gs:// URLs (etils.epath when installed)."""
-  text = str(path)
-  if text.startswith("gs://"):
-    from etils import epath  # pylint: disable=import-outside-toplevel
-    return epath.Path(text)
-  import pathlib  # pylint: disable=import-outside-toplevel
-  return pathlib.Path(text)
+  """Kubric's `kb.as_path`: a pathlib.Path for a local path, a pathlib-like `kubricgen.assets.storage.GsPath` for a
+  gs:// URL (kubricgen's one gs:// client: emulator-aware, retried, streamed). StorageError for a gs:// URL without
+  a bucket."""
+  from kubricgen.assets import storage  # pylint: disable=import-outside-toplevel
+  return storage.as_path(path)

@@ -23,6 +23,10 @@ class StorageError(AssetError):
   """Remote storage (gs://) that cannot be reached or does not hold the object, after bounded retries."""
 
 
+class StorageNotFoundError(StorageError, FileNotFoundError):
+  """A gs:// object or bucket that does not exist (also a FileNotFoundError, as pathlib raises for a missing file)."""
+
+
 class UnknownAssetError(AssetError, KeyError):
   """An asset id that the source does not hold."""
 

@@ -40,7 +40,7 @@ import numpy as np
 
 from kubricgen.assets import locations, storage
 from kubricgen.assets.errors import (AssetError, AssetFileNotFoundError, IntegrityError, ManifestError, StorageError,
-                                     UnknownAssetError)
+                                     StorageNotFoundError, UnknownAssetError)
 from kubricgen.assets.integrity import check_relative_path, resolve_inside, safe_extract, verified_sha256
 from kubricgen.assets.sources import AssetInfo, AssetSource
 
@@ -255,7 +255,7 @@ class KubricSource(AssetSource):
 
   @property
   def data_dir(self):
-    """The folder the assets' paths are relative to: a pathlib.Path, or an etils epath.Path for gs://."""
+    """The folder the assets' paths are relative to: a pathlib.Path, or a `storage.GsPath` for gs:// (`kb.as_path`)."""
     import kubricgen  # pylint: disable=import-outside-toplevel
     return kubricgen.as_path(self.kubric_manifest.data_dir)
 
@@ -335,21 +335,19 @@ class KubricSource(AssetSource):
     data_dir = self.kubric_manifest.data_dir
     location = _join(data_dir, entry.path, what)
     if location.startswith("gs://"):
-      try:
-        data = storage.default_storage().read_bytes(location)
-      except StorageError as error:
-        if "not found" in str(error):
-          raise AssetFileNotFoundError(f"{what}: archive {location} not found") from None
-        raise
       root = self._extract_root()
       root.mkdir(parents=True, exist_ok=True)
       handle, temporary = tempfile.mkstemp(prefix=".download-", suffix=posixpath.basename(entry.path), dir=root)
+      os.close(handle)
       try:
-        with os.fdopen(handle, "wb") as sink:
-          sink.write(data)
+        try:
+          storage.default_storage().download(location, temporary)  # streamed to disk, not held in memory
+        except StorageNotFoundError:
+          raise AssetFileNotFoundError(f"{what}: archive {location} not found") from None
         folder = self._extract(pathlib.Path(temporary), what)
       finally:
-        os.unlink(temporary)
+        if os.path.exists(temporary):
+          os.unlink(temporary)
     else:
       path = pathlib.Path(location)
       if path.is_dir():

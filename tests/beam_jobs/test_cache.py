@@ -1,5 +1,5 @@
 """The job result cache holds JSON data with a digest, never pickles: damaged entries are deleted and their job
-runs again; an entry crafted to run code is refused as data that does not parse."""
+runs again; an entry crafted to run code is refused as data that does not parse; gs:// works the same."""
 import json
 import logging
 import pickle
@@ -59,3 +59,17 @@ def test_a_damaged_entry_is_deleted_and_its_job_runs_again(tmp_path, caplog, dam
   assert cache.load("b") == [4]
   cache.save("a", [1, 2, 3], {})
   assert json.loads(path.read_text())["examples"] == [1, 2, 3]
+
+
+def test_the_cache_on_gs_goes_through_kubricgens_storage_client(gcs_emulator):
+  from kubricgen.assets import storage
+  storage.default_storage().create_bucket("jobs")
+  cache = JobCache("gs://jobs/cache", "fingerprint").prepare()
+  assert cache.finished() == set() and cache.load("a") is None
+  cache.save("a", [1, 2], {"seconds": 1.0})
+  cache.save("b", [3], {"seconds": 2.0})
+  assert cache.load("a") == [1, 2] and cache.finished() == {"a", "b"}
+  entry = cache._path(cache.results, "a", ".json")  # pylint: disable=protected-access
+  assert isinstance(entry, storage.GsPath) and entry.exists()
+  entry.write_text(entry.read_text().replace("[1, 2]", "[1, 3]"))  # damaged: deleted, the job runs again
+  assert cache.load("a") is None and not entry.exists() and cache.load("b") == [3]
