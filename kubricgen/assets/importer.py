@@ -16,7 +16,8 @@ import os
 import pathlib
 import re
 
-from kubricgen.assets import atomic, integrity, locations, meshes, prepare
+from kubricgen import atomic
+from kubricgen.assets import integrity, locations, meshes, prepare
 from kubricgen.assets import manifest as manifest_lib
 from kubricgen.assets.errors import AssetError, IntegrityError
 from kubricgen.assets.manifest import UNITS, AssetEntry, FileEntry, Manifest

@@ -23,7 +23,8 @@ from typing import Any
 
 import jsonschema
 
-from kubricgen.assets import atomic, locations
+from kubricgen import atomic
+from kubricgen.assets import locations
 from kubricgen.assets.errors import AssetError, IntegrityError, ManifestError
 from kubricgen.assets.integrity import check_relative_path
 

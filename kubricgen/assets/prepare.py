@@ -14,7 +14,8 @@ import pathlib
 
 import numpy as np
 
-from kubricgen.assets import atomic, locations, meshes
+from kubricgen import atomic
+from kubricgen.assets import locations, meshes
 from kubricgen.assets.errors import AssetError
 from kubricgen.assets.manifest import UNITS, AssetEntry
 

@@ -14,7 +14,8 @@ import json
 import numpy as np
 from PIL import Image
 
-from kubricgen.assets import atomic, locations
+from kubricgen import atomic
+from kubricgen.assets import locations
 from kubricgen.output.sheet import font as sheet_font
 from kubricgen.output.sheet import grid_sheet
 

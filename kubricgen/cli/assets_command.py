@@ -198,7 +198,7 @@ def _preview(args) -> int:
     raise AssetError("preview: nothing to show")
   sheet = preview.contact_sheet(rows, args.size)
   import io  # pylint: disable=import-outside-toplevel
-  from kubricgen.assets import atomic  # pylint: disable=import-outside-toplevel
+  from kubricgen import atomic  # pylint: disable=import-outside-toplevel
   buffer = io.BytesIO()
   sheet.save(buffer, format="PNG")
   atomic.write_bytes(args.out, buffer.getvalue())

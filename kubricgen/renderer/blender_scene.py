@@ -10,6 +10,7 @@ import os
 import bpy
 import numpy as np
 
+from kubricgen import atomic
 from kubricgen import scene as kbs
 from kubricgen.scene import geometry
 
@@ -89,10 +90,7 @@ def file_texture(obj) -> str | None:
   os.makedirs(folder, exist_ok=True)
   path = os.path.join(folder, f"{hashlib.sha256(data).hexdigest()[:32]}.png")
   if not os.path.exists(path):
-    temporary = f"{path}.{os.getpid()}.tmp"
-    with open(temporary, "wb") as handle:
-      handle.write(data)
-    os.replace(temporary, path)
+    atomic.write_bytes(path, data)
   return path
 
 

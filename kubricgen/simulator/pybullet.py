@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from kubricgen import console
+from kubricgen import atomic, console
 
 try:
   with console.silenced():  # pybullet prints its build time on import
@@ -32,7 +32,6 @@ def convex_pieces_file(vertices: np.ndarray, faces, pieces=None) -> str | None:
   where it has them (a torus: exact segments, instant), else V-HACD's (seconds, once: cached in the asset cache by
   the mesh's content); None for a mesh that fills at least 98% of its convex hull (the hull is then exact enough)."""
   import hashlib  # pylint: disable=import-outside-toplevel
-  import os  # pylint: disable=import-outside-toplevel
   from kubricgen.assets import locations, meshes  # pylint: disable=import-outside-toplevel
   triangles = geometry.triangulate(faces)
   digest = hashlib.sha256(np.ascontiguousarray(vertices, np.float64).tobytes())
@@ -54,9 +53,8 @@ def convex_pieces_file(vertices: np.ndarray, faces, pieces=None) -> str | None:
       convex_marker.touch()
       return None
     pieces = meshes.convex_decomposition(np.asarray(vertices, np.float64), triangles, VHACD_RESOLUTION)
-  temporary = folder / f".{path.name}.{os.getpid()}.tmp"
-  meshes.write_pieces(str(temporary), pieces)
-  os.replace(temporary, path)
+  with atomic.staged_file(path) as temporary:
+    meshes.write_pieces(str(temporary), pieces)
   return str(path)
 
 

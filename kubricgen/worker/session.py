@@ -177,7 +177,7 @@ def write_preview(folder: str) -> None:
 def publish(staging: str, final_dir: str) -> None:
   """Atomically put a complete staging folder at `final_dir`, replacing an older one in one step
   (`atomic.replace_folder`)."""
-  from kubricgen.assets import atomic  # pylint: disable=import-outside-toplevel
+  from kubricgen import atomic  # pylint: disable=import-outside-toplevel
   atomic.replace_folder(staging, final_dir)
 
 

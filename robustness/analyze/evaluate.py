@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 
 import numpy as np
 
+from kubricgen import atomic
 from kubricgen_robustness.analyze.cue_conflict import CLASS_FIELDS, class_targets
 from kubricgen_robustness.analyze.models import CLASSES, AnalyzeError, EvalModel
 
@@ -173,10 +173,8 @@ def table_info(table) -> dict:
 def write_predictions(table, path: str) -> str:
   """Write a predictions table as Parquet (atomic rename); returns the path."""
   import pyarrow.parquet as pq  # pylint: disable=import-outside-toplevel
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  temporary = f"{path}.tmp-{os.getpid()}"
-  pq.write_table(table, temporary)
-  os.replace(temporary, path)
+  with atomic.staged_file(path) as temporary:
+    pq.write_table(table, str(temporary))
   return path
 
 

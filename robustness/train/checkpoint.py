@@ -21,6 +21,8 @@ import re
 
 import torch
 
+from kubricgen import atomic
+
 FORMAT = "kubricgen-train-checkpoint"
 VERSION = 2  # 2: the file's sha256 in the zip comment
 LAST, BEST = "last.pt", "best.pt"
@@ -68,17 +70,7 @@ def save(path: str, state: dict) -> None:
   buffer = io.BytesIO()
   torch.save(dict(state, format=FORMAT, version=VERSION), buffer)
   data = with_digest(buffer.getvalue())
-  folder = os.path.dirname(os.path.abspath(path))
-  temporary = os.path.join(folder, f".{os.path.basename(path)}.tmp-{os.getpid()}")
-  try:
-    with open(temporary, "wb") as handle:
-      handle.write(data)
-      handle.flush()
-      os.fsync(handle.fileno())
-    os.replace(temporary, path)
-  finally:
-    if os.path.exists(temporary):
-      os.remove(temporary)
+  atomic.write_bytes(path, data, fsync=True)
 
 
 def link_best(run_dir: str) -> None:

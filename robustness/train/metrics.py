@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 
+from kubricgen import atomic
+
 
 class MetricsWriter:
   """Appends JSON lines to `path`, flushed per line."""
@@ -16,11 +18,7 @@ class MetricsWriter:
   def __init__(self, path: str, resume_step: int):
     self.path = path
     self.lines = read(path, up_to_step=resume_step)
-    temporary = path + ".tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
-      for line in self.lines:
-        handle.write(json.dumps(line) + "\n")
-    os.replace(temporary, path)
+    atomic.write_text(path, "".join(json.dumps(line) + "\n" for line in self.lines))
     self._handle = open(path, "a", encoding="utf-8")  # pylint: disable=consider-using-with
 
   def write(self, record: dict) -> None:
@@ -83,7 +81,6 @@ def plot_curves(lines: list[dict], path: str, title: str) -> None:
   axes[1].grid(alpha=0.3)
   figure.suptitle(title)
   figure.tight_layout()
-  temporary = path + ".tmp.png"
-  figure.savefig(temporary, dpi=90)
+  with atomic.staged_file(path) as temporary:
+    figure.savefig(temporary, dpi=90, format="png")
   plt.close(figure)
-  os.replace(temporary, path)

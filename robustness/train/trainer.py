@@ -18,6 +18,7 @@ import time
 import numpy as np
 import torch
 
+from kubricgen import atomic
 from kubricgen_robustness.data import decoded
 from kubricgen_robustness.data import loader as loaders
 from kubricgen_robustness.data import source as sources
@@ -62,11 +63,7 @@ def _device(name: str) -> torch.device:
 
 
 def _write_json(path: str, value) -> None:
-  temporary = path + ".tmp"
-  with open(temporary, "w", encoding="utf-8") as handle:
-    json.dump(value, handle, indent=2, sort_keys=True)
-    handle.write("\n")
-  os.replace(temporary, path)
+  atomic.write_text(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
 
 
 def _progress_enabled(progress: bool | None) -> bool | None:

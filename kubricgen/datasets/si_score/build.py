@@ -187,7 +187,7 @@ def _config_lock(data_dir: str, config: str, keep: str | None = None):
 
 def _publish(staged: str, final: str) -> None:
   """Swap the staged version folder in; readers see the old dataset or the new one, never none."""
-  from kubricgen.assets import atomic  # pylint: disable=import-outside-toplevel
+  from kubricgen import atomic  # pylint: disable=import-outside-toplevel
   atomic.replace_folder(staged, final)
 
 

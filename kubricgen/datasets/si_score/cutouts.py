@@ -23,6 +23,7 @@ import os
 import numpy as np
 
 import kubricgen as kb
+from kubricgen import atomic
 
 log = logging.getLogger(__name__)
 
@@ -232,11 +233,7 @@ def _cache_write(path: str, rgba: np.ndarray) -> np.ndarray:
         stored = _cache_read(path)
         return rgba if stored is None else stored
     return rgba
-  os.makedirs(os.path.dirname(path), exist_ok=True)
-  temporary = f"{path}.{os.getpid()}.tmp.png"
-  with open(temporary, "wb") as handle:
-    handle.write(data)
-  os.replace(temporary, path)
+  atomic.write_bytes(path, data)
   return rgba
 
 

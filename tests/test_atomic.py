@@ -2,7 +2,7 @@
 import os
 import threading
 
-from kubricgen.assets import atomic
+from kubricgen import atomic
 
 
 def _folder(path, version):

@@ -1,4 +1,8 @@
-"""Atomic writes: a file or folder appears complete under its final name, or not at all (temp name + os.replace)."""
+"""Atomic writes: a file or folder appears complete under its final name, or not at all (temp name + os.replace).
+
+Every stage-and-rename in kubricgen and its trainer goes through here: `staged_file` for writers that need a path
+(PIL, matplotlib, pyarrow, zipfile), `write_bytes`/`write_text`/`write_json` for data in memory, `staged_folder` and
+`replace_folder` for folders."""
 from __future__ import annotations
 
 import contextlib
@@ -9,19 +13,32 @@ import shutil
 import tempfile
 
 
-def write_bytes(path, data: bytes) -> pathlib.Path:
+@contextlib.contextmanager
+def staged_file(path, fsync: bool = False):
+  """Yield a temporary path beside `path` (same folder, hidden name, same suffix, so writers that pick a format from
+  the name still do) to write; on success it replaces `path` in one os.replace, on failure it is removed. Missing
+  folders are created. `fsync` flushes the file to disk before the rename (for checkpoints)."""
   path = pathlib.Path(path)
   path.parent.mkdir(parents=True, exist_ok=True)
-  handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+  handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".partial{path.suffix}", dir=path.parent)
+  os.close(handle)
   try:
-    with os.fdopen(handle, "wb") as stream:
-      stream.write(data)
+    yield pathlib.Path(temporary)
+    if fsync:
+      with open(temporary, "rb+") as stream:
+        os.fsync(stream.fileno())
     os.replace(temporary, path)
   except BaseException:
     with contextlib.suppress(FileNotFoundError):
       os.remove(temporary)
     raise
-  return path
+
+
+def write_bytes(path, data: bytes, fsync: bool = False) -> pathlib.Path:
+  """Write `data` to `path` atomically (`staged_file`); returns the path."""
+  with staged_file(path, fsync=fsync) as temporary:
+    temporary.write_bytes(data)
+  return pathlib.Path(path)
 
 
 def write_text(path, text: str) -> pathlib.Path:
