@@ -16,6 +16,8 @@ import shutil
 import tempfile
 import zipfile
 
+from kubricgen import atomic
+
 log = logging.getLogger("kubricgen")
 
 STOCK_FOLDERS = {"size": "area", "rotation": "rotation", "location": "location20_area02_min0pc"}
@@ -53,8 +55,7 @@ def write_zip(version_dir: str, config: str, out_dir: str) -> ExportResult:
   exported, skipped = collections.Counter(), collections.Counter()
   os.makedirs(out_dir, exist_ok=True)
   zip_path = os.path.join(out_dir, f"{config}.zip")
-  temporary = f"{zip_path}.partial"
-  try:
+  with atomic.staged_file(zip_path) as temporary:
     with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive:
       for example in dataset.as_numpy_iterator():
         label = int(example["label"])
@@ -67,11 +68,6 @@ def write_zip(version_dir: str, config: str, out_dir: str) -> ExportResult:
     if not exported:
       found = ", ".join(f"{name} ({count} images)" for name, count in sorted(skipped.items())) or "no images"
       raise ValueError(f"none of its classes is one of the 61 stock SI-Score classes ({found}): nothing to export")
-  except BaseException:
-    if os.path.exists(temporary):
-      os.remove(temporary)
-    raise
-  os.replace(temporary, zip_path)
   return ExportResult(config, zip_path, None, dict(exported), dict(skipped))
 
 
