@@ -36,7 +36,7 @@ from tests.conftest import environment_variable, gcs_emulator_process  # noqa: E
 
 def forget_memos() -> None:
   integrity.forget_verified()
-  scene_objects._load_mesh.cache_clear()  # pylint: disable=protected-access
+  scene_objects._load_mesh_file.cache_clear()  # pylint: disable=protected-access
 
 
 def timed_creates(make_source, ids=None) -> tuple[float, int]:
@@ -136,7 +136,7 @@ def markdown(results: list[dict], repeats: int) -> str:
             "texture is the slowest, ~1.7 s), normalising pybullet_data meshes (URDF visuals assembled) and writing "
             "collision pieces; after that every asset is a JSON read, an existence check and one OBJ read.",
             "- The class library's hot rate stays near its cached rate because the scene engine keeps the last 64 "
-            "meshes (`kubricgen/scene/objects.py`, `_load_mesh` LRU) and the library has 78: creating all of them in "
+            "meshes (`kubricgen/scene/objects.py`, `_load_mesh_file` LRU) and the library has 78: creating all of them in "
             "turn re-reads every OBJ. Sources of <= 64 assets reach the hot rates above.",
             "- gs:// cold includes downloading and verifying every file from a local emulator (no network latency); "
             "on real GCS add one round trip per file on first use. Backgrounds: cold = JPEG decode + top-left square "

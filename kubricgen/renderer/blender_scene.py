@@ -4,7 +4,6 @@ Owns nothing but the mapping; `kubricgen.renderer.blender.Blender` decides when 
 """
 from __future__ import annotations
 
-import functools
 import os
 
 import bpy
@@ -12,7 +11,7 @@ import numpy as np
 
 from kubricgen import atomic
 from kubricgen import scene as kbs
-from kubricgen.scene import geometry
+from kubricgen.scene import objects
 
 OBJECT_COORDINATES_AOV = "object_coordinates"
 KEYFRAMED = {"position": "location", "quaternion": "rotation_quaternion", "scale": "scale"}
@@ -39,16 +38,8 @@ def build_mesh(obj: kbs.PhysicalObject, cache: dict) -> bpy.types.Mesh:
   return mesh
 
 
-@functools.lru_cache(maxsize=16)
-def _load_file(path: str, mtime: float):
-  """The mesh file as trimesh loads it (cached: every object made from one file shares it)."""
-  del mtime  # part of the cache key, so an edited file is read again
-  import trimesh  # pylint: disable=import-outside-toplevel
-  return trimesh.load(path, force="mesh", process=False)
-
-
 def _loaded(obj):
-  return _load_file(obj.render_filename, os.path.getmtime(obj.render_filename))
+  return objects.load_mesh_file(obj.render_filename)  # the scene's cache: the file is read once
 
 
 def _file_uvs(obj):

@@ -164,13 +164,25 @@ class Torus(PhysicalObject):
     return out
 
 
+def load_mesh_file(path: str):
+  """The mesh file at `path` as trimesh loads it (vertices as given, no processing), shared by every object made
+  from it and by the renderer (the one cache of mesh files: keyed by path and modification time, so an edited file
+  is read again).
+
+  Raises:
+    ValueError: the file holds no triangles; trimesh's own errors for unreadable files.
+  """
+  return _load_mesh_file(os.fspath(path), os.path.getmtime(path))
+
+
 @functools.lru_cache(maxsize=64)
-def _load_mesh(path: str, mtime: float) -> tuple[np.ndarray, np.ndarray]:
+def _load_mesh_file(path: str, mtime: float):
+  del mtime  # part of the cache key
   import trimesh  # pylint: disable=import-outside-toplevel
   loaded = trimesh.load(path, force="mesh", process=False)
   if not isinstance(loaded, trimesh.Trimesh) or len(loaded.faces) == 0:
     raise ValueError(f"{path}: no triangles found")
-  return np.asarray(loaded.vertices, dtype=np.float64), np.asarray(loaded.faces)
+  return loaded
 
 
 def _existing_file(value):
@@ -206,7 +218,8 @@ class FileBasedObject(PhysicalObject):
   def mesh(self):
     path = self.render_filename
     try:
-      return _load_mesh(path, os.path.getmtime(path))
+      loaded = load_mesh_file(path)
+      return np.asarray(loaded.vertices, dtype=np.float64), np.asarray(loaded.faces)
     except ValueError:
       raise
     except Exception as error:  # trimesh raises many kinds for unreadable files
