@@ -279,7 +279,9 @@ class Generator:
 def _main_module_hidden():
   """Spawned children re-run the parent's main script unless `__main__` has no file: the caller's script must not run
   again (or need an `if __name__ == "__main__"` guard) just because examples are made in parallel, and the children
-  need nothing from it (`_use_processes` checked that)."""
+  need nothing from it (`_use_processes` checked that). multiprocessing has no public switch for this: spawn's
+  get_preparation_data reads sys.modules['__main__'].__file__ (checked against CPython 3.11; the swap lasts only
+  while children start, and tests/datasets/si_score/test_generate.py runs an unguarded script to pin it)."""
   main = sys.modules.get("__main__")
   sys.modules["__main__"] = types.ModuleType("__main__")
   try:
