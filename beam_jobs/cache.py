@@ -6,7 +6,7 @@ pipelines whose results are not dataset shards, e.g. the Beam scaling benchmark.
 Each finished job's examples are written to `<cache>/<fingerprint>/<job hash>.json` by writing a temporary file and
 renaming it, so a file either holds a whole job or does not exist. A rerun loads finished jobs instead of rendering
 them again. `fingerprint` covers everything that shapes the output (settings, inputs, code version), so a changed
-job never reuses a stale result. Paths may be local or gs:// (`kubricgen.assets.storage.as_path`: pathlib, or
+job never reuses a stale result. Paths may be local or gs:// (`kubricgen.storage.as_path`: pathlib, or
 kubricgen's one gs:// client; a gs:// object appears whole when its upload ends, so it needs no rename).
 
 Entries are data only: JSON (examples must be JSON values: dicts, lists, str, numbers, bools, None) with the sha256
@@ -22,7 +22,7 @@ import os
 import uuid
 from typing import Any
 
-from kubricgen.assets import storage
+from kubricgen import storage
 
 
 log = logging.getLogger(__name__)

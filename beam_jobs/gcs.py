@@ -1,7 +1,7 @@
 """Publish a finished TFDS dataset version folder to gs:// and fetch it back.
 
 TensorFlow's own GCS client cannot be pointed at an emulator, so datasets are written locally and uploaded with
-google-cloud-storage (through `kubricgen.assets.storage`, which honours STORAGE_EMULATOR_HOST and retries transient
+google-cloud-storage (through `kubricgen.storage`, which honours STORAGE_EMULATOR_HOST and retries transient
 errors). dataset_info.json is uploaded last: TFDS treats a version folder without it as absent, so a reader never
 sees a partial dataset. Against real GCS, `tfds.load(..., data_dir="gs://...")` reads the result directly.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from kubricgen.assets.storage import GcsStorage, split_url
+from kubricgen.storage import GcsStorage, split_url
 
 MARKER = "dataset_info.json"
 

@@ -15,7 +15,7 @@ import uuid
 
 import apache_beam as beam
 
-from kubricgen.assets.errors import StorageError
+from kubricgen.storage import StorageError
 
 LOCAL_RUNNERS = ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner", "PrismRunner")
 FOLDER = ".kubricgen-probe"
@@ -31,7 +31,7 @@ def _probe(path: str, name: str) -> str:
 
 def _write(url: str, text: str) -> None:
   if url.startswith("gs://"):
-    from kubricgen.assets.storage import default_storage  # pylint: disable=import-outside-toplevel
+    from kubricgen.storage import default_storage  # pylint: disable=import-outside-toplevel
     default_storage().upload(text.encode(), url)
     return
   os.makedirs(os.path.dirname(url), exist_ok=True)
@@ -42,7 +42,7 @@ def _write(url: str, text: str) -> None:
 def _read(url: str) -> str | None:
   try:
     if url.startswith("gs://"):
-      from kubricgen.assets.storage import default_storage  # pylint: disable=import-outside-toplevel
+      from kubricgen.storage import default_storage  # pylint: disable=import-outside-toplevel
       storage = default_storage()
       return storage.read_bytes(url).decode() if storage.exists(url) else None
     with open(url, encoding="utf-8") as handle:
@@ -54,7 +54,7 @@ def _read(url: str) -> str | None:
 def _remove(url: str) -> None:
   try:
     if url.startswith("gs://"):
-      from kubricgen.assets.storage import default_storage  # pylint: disable=import-outside-toplevel
+      from kubricgen.storage import default_storage  # pylint: disable=import-outside-toplevel
       default_storage().delete_prefix(url.rsplit("/", 1)[0] + "/")
     else:
       os.unlink(url)

@@ -51,7 +51,7 @@ def _join(folder: str, name: str) -> str:
 
 
 def _storage():
-  from kubricgen.assets.storage import default_storage  # pylint: disable=import-outside-toplevel
+  from kubricgen.storage import default_storage  # pylint: disable=import-outside-toplevel
   return default_storage()
 
 
@@ -73,12 +73,6 @@ def write_array_record(path: str, records: Sequence[bytes]) -> None:
 WRITERS = {"tfrecord": write_tfrecord, "array_record": write_array_record}
 
 
-def file_digest(path: str) -> dict[str, Any]:
-  """{"bytes": size, "sha256": hex digest} of a local file."""
-  from kubricgen.assets.integrity import sha256_file  # pylint: disable=import-outside-toplevel
-  return {"bytes": os.path.getsize(path), "sha256": sha256_file(path)}
-
-
 class _Digest:
   """A write-only sink that hashes what it is given."""
 
@@ -89,6 +83,15 @@ class _Digest:
     self.sha256.update(data)
     self.bytes += len(data)
     return len(data)
+
+
+def file_digest(path: str) -> dict[str, Any]:
+  """{"bytes": size, "sha256": hex digest} of a local file, read in 1 MiB chunks."""
+  sink = _Digest()
+  with open(path, "rb") as handle:
+    for chunk in iter(lambda: handle.read(1 << 20), b""):
+      sink.write(chunk)
+  return {"bytes": sink.bytes, "sha256": sink.sha256.hexdigest()}
 
 
 def object_digest(url: str) -> dict[str, Any]:
@@ -166,7 +169,7 @@ class ShardedSplit:
   def _read_marker(self, index: int) -> dict[str, Any] | None:
     """The parsed marker of shard `index`; None if there is none; DamagedShard if it does not parse or does not
     belong to this shard's job."""
-    from kubricgen.assets.storage import read_if_exists  # pylint: disable=import-outside-toplevel
+    from kubricgen.storage import read_if_exists  # pylint: disable=import-outside-toplevel
     path = self._marker(index)
     data = read_if_exists(path)
     if data is None:
@@ -204,7 +207,7 @@ class ShardedSplit:
 
   def _discard(self, index: int) -> None:
     """Remove shard `index`'s marker (first: the shard is then uncommitted) and its files."""
-    from kubricgen.assets.storage import remove  # pylint: disable=import-outside-toplevel
+    from kubricgen.storage import remove  # pylint: disable=import-outside-toplevel
     for path in [self._marker(index)] + [_join(self.version_dir, self.shard_name(index, f)) for f in self.formats]:
       remove(path)
 

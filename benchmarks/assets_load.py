@@ -29,7 +29,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from kubricgen.assets import BackgroundLibrary, ClassLibrary, ManifestSource, ProceduralSource  # noqa: E402
-from kubricgen.assets import importer, integrity, locations, storage  # noqa: E402
+from kubricgen import storage  # noqa: E402
+from kubricgen.assets import importer, integrity, locations  # noqa: E402
 from kubricgen.scene import objects as scene_objects  # noqa: E402
 from tests.conftest import environment_variable, gcs_emulator_process  # noqa: E402
 

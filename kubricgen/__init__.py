@@ -32,8 +32,8 @@ def __getattr__(name):
 
 
 def as_path(path):
-  """Kubric's `kb.as_path`: a pathlib.Path for a local path, a pathlib-like `kubricgen.assets.storage.GsPath` for a
+  """Kubric's `kb.as_path`: a pathlib.Path for a local path, a pathlib-like `kubricgen.storage.GsPath` for a
   gs:// URL (kubricgen's one gs:// client: emulator-aware, retried, streamed). StorageError for a gs:// URL without
   a bucket."""
-  from kubricgen.assets import storage  # pylint: disable=import-outside-toplevel
+  from kubricgen import storage  # pylint: disable=import-outside-toplevel
   return storage.as_path(path)

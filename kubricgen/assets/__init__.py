@@ -10,15 +10,16 @@ unless a manifest says gs://.
     gso = AssetSource.from_manifest("gs://bucket/GSO/GSO.json")  # Kubric's manifests too (kb.AssetSource)
 
 Modules: `manifest` (format and validation), `integrity` (checksums, safe paths and archives), `fetch` (local and
-gs:// files), `storage` (gs:// client), `prepare` (normalised meshes, collision, mass; cached), `shapes` (procedural
-generators), `sources` (AssetSource and its kinds), `kubric_manifest` (Kubric's own manifests: KuBasic, GSO,
-ShapeNet), `classes` (class library), `backgrounds`, `importer` (user folders -> manifest), `preview` (thumbnails and
-contact sheets).
+gs:// files, through kubricgen.storage, the gs:// module every stage shares), `prepare` (normalised meshes, collision,
+mass; cached), `shapes` (procedural generators), `sources` (AssetSource and its kinds), `kubric_manifest` (Kubric's
+own manifests: KuBasic, GSO, ShapeNet), `classes` (class library), `backgrounds`, `importer` (user folders ->
+manifest), `preview` (thumbnails and contact sheets).
 """
 from kubricgen.assets.backgrounds import BackgroundLibrary
 from kubricgen.assets.classes import ClassInfo, ClassLibrary
-from kubricgen.assets.errors import (AssetError, AssetFileNotFoundError, IntegrityError, ManifestError, StorageError,
+from kubricgen.assets.errors import (AssetError, AssetFileNotFoundError, IntegrityError, ManifestError,
                                      UnknownAssetError)
+from kubricgen.storage import StorageError  # what a gs:// manifest or file raises; kubricgen/storage.py owns it
 from kubricgen.assets.sources import AssetInfo, AssetSource, FolderSource, ManifestSource, ProceduralSource
 from kubricgen.assets.kubric_manifest import KubricSource
 

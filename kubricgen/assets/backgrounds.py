@@ -23,7 +23,8 @@ import threading
 import numpy as np
 from PIL import Image
 
-from kubricgen.assets import fetch, hdri, integrity, locations, storage
+from kubricgen import storage
+from kubricgen.assets import fetch, hdri, integrity, locations
 from kubricgen.assets import manifest as manifest_lib
 from kubricgen.assets.errors import AssetError, UnknownAssetError
 

@@ -1,9 +1,12 @@
-"""Errors raised by the asset library: each names the manifest, asset or file at fault in one line."""
+"""Errors raised by the asset library: each names the manifest, asset or file at fault in one line.
+
+gs:// failures are not asset errors: they are `kubricgen.storage.StorageError` (a ValueError) and
+`StorageNotFoundError` (also a FileNotFoundError), raised by kubricgen's one gs:// module for every stage."""
 from __future__ import annotations
 
 
 class AssetError(ValueError):
-  """Base class: anything wrong with an asset, a manifest, its files or where they are stored."""
+  """Base class: anything wrong with an asset, a manifest or its files."""
 
 
 class ManifestError(AssetError):
@@ -17,14 +20,6 @@ class IntegrityError(AssetError):
 class AssetFileNotFoundError(IntegrityError, FileNotFoundError):
   """A manifest, archive or asset file that is not where the manifest says (also a FileNotFoundError, as in
   Kubric)."""
-
-
-class StorageError(AssetError):
-  """Remote storage (gs://) that cannot be reached or does not hold the object, after bounded retries."""
-
-
-class StorageNotFoundError(StorageError, FileNotFoundError):
-  """A gs:// object or bucket that does not exist (also a FileNotFoundError, as pathlib raises for a missing file)."""
 
 
 class UnknownAssetError(AssetError, KeyError):

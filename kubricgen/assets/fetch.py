@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import pathlib
 
-from kubricgen import atomic
-from kubricgen.assets import locations, storage
+from kubricgen import atomic, storage
+from kubricgen.assets import locations
 from kubricgen.assets.errors import IntegrityError
 from kubricgen.assets.integrity import resolve_inside, safe_extract, verify_file
 from kubricgen.assets.manifest import AssetEntry, FileEntry, Manifest

@@ -38,9 +38,10 @@ from typing import Any
 
 import numpy as np
 
-from kubricgen.assets import locations, storage
-from kubricgen.assets.errors import (AssetError, AssetFileNotFoundError, IntegrityError, ManifestError, StorageError,
-                                     StorageNotFoundError, UnknownAssetError)
+from kubricgen import storage
+from kubricgen.assets import locations
+from kubricgen.assets.errors import (AssetError, AssetFileNotFoundError, IntegrityError, ManifestError,
+                                     UnknownAssetError)
 from kubricgen.assets.integrity import check_relative_path, resolve_inside, safe_extract, verified_sha256
 from kubricgen.assets.sources import AssetInfo, AssetSource
 
@@ -119,7 +120,7 @@ def resolve_data_dir(location: str, declared, override=None) -> str:
   if declared.startswith("gs://"):
     try:
       storage.split_url(declared)
-    except StorageError as error:
+    except storage.StorageError as error:
       raise ManifestError(f"manifest {location}: data_dir: {error}") from None
     return declared.rstrip("/")
   if os.path.isabs(declared) and not location.startswith("gs://"):
@@ -342,7 +343,7 @@ class KubricSource(AssetSource):
       try:
         try:
           storage.default_storage().download(location, temporary)  # streamed to disk, not held in memory
-        except StorageNotFoundError:
+        except storage.StorageNotFoundError:
           raise AssetFileNotFoundError(f"{what}: archive {location} not found") from None
         folder = self._extract(pathlib.Path(temporary), what)
       finally:

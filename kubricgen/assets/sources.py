@@ -91,7 +91,7 @@ class AssetSource:
     import json  # pylint: disable=import-outside-toplevel
     location = str(os.fspath(manifest_path) if isinstance(manifest_path, os.PathLike) else manifest_path)
     if location.startswith("gs://"):
-      from kubricgen.assets import storage  # pylint: disable=import-outside-toplevel
+      from kubricgen import storage  # pylint: disable=import-outside-toplevel
       text = storage.default_storage().read_bytes(location)
     else:
       try:
@@ -203,7 +203,7 @@ class ManifestSource(AssetSource):
     """Load a manifest from a local path or a gs:// URL (verified, cached)."""
     text = str(location)
     if text.startswith("gs://"):
-      from kubricgen.assets import storage  # pylint: disable=import-outside-toplevel
+      from kubricgen import storage  # pylint: disable=import-outside-toplevel
       data = storage.default_storage().read_bytes(text)
       return cls(manifest_lib.loads(data, text))
     return cls(manifest_lib.load_local(os.fspath(location)))

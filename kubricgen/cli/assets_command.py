@@ -244,6 +244,7 @@ def run(argv: list[str], fail) -> int:
   """`kubricgen assets ARGS` (argv excludes 'assets'); registered in kubricgen.cli.main.COMMANDS. `fail` writes
   the one-line error of anything but a flag."""
   from kubricgen.assets.errors import AssetError  # pylint: disable=import-outside-toplevel
+  from kubricgen.storage import StorageError  # pylint: disable=import-outside-toplevel
   parser = _parser()
   if not argv or argv[0] in ("-h", "--help"):
     parser.print_help()
@@ -257,7 +258,7 @@ def run(argv: list[str], fail) -> int:
   actions = {"list": _list, "show": _show, "preview": _preview, "import": _import, "verify": _verify}
   try:
     return actions[args.action](args)
-  except AssetError as error:
+  except (AssetError, StorageError) as error:  # each names its manifest, asset, file or gs:// URL
     return fail(str(error))
   except KeyboardInterrupt:
     return fail("interrupted", 130)

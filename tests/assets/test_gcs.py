@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from kubricgen.assets import BackgroundLibrary, ClassLibrary, IntegrityError, ManifestSource, StorageError
-from kubricgen.assets import importer, integrity, storage
+from kubricgen import storage
+from kubricgen.assets import importer, integrity
 from tests.conftest import free_port
 from tests.conftest import kubricgen_command
 

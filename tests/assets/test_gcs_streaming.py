@@ -1,4 +1,4 @@
-"""kubricgen's one gs:// stack (kubricgen.assets.storage) against a real gcp-storage-emulator: a transient server
+"""kubricgen's one gs:// stack (kubricgen.storage) against a real gcp-storage-emulator: a transient server
 error is retried by google-cloud-storage's own policy, a 64 MiB object is streamed up, down and through a reader in
 bounded memory (peak RSS growth measured in a subprocess), and `kb.as_path` gives a pathlib-like path on it."""
 import hashlib
@@ -12,8 +12,8 @@ import time
 import pytest
 
 import kubricgen as kb
-from kubricgen.assets import StorageError, storage
-from kubricgen.assets.errors import StorageNotFoundError
+from kubricgen import storage
+from kubricgen.storage import StorageError, StorageNotFoundError
 from tests.conftest import ROOT, environment_variable
 from tests.integrity.faults import FlakyProxy
 
@@ -73,7 +73,7 @@ def test_a_transient_server_error_is_retried_by_the_library_policy(bucket, tmp_p
 CHILD = r"""
 import hashlib, json, os, sys, time
 sys.path.insert(0, {root!r})
-from kubricgen.assets import storage
+from kubricgen import storage
 import kubricgen as kb
 from beam_jobs import shards
 

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 import kubricgen as kb
+from kubricgen import storage
 from kubricgen.assets import (AssetError, AssetFileNotFoundError, IntegrityError, ManifestError, ManifestSource,
-                              StorageError, UnknownAssetError, storage)
+                              StorageError, UnknownAssetError)
 from kubricgen.assets.kubric_manifest import KubricSource, parse
 from kubricgen.output.reader import load_scene
 from tests.conftest import kubricgen_command

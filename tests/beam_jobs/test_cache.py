@@ -62,7 +62,7 @@ def test_a_damaged_entry_is_deleted_and_its_job_runs_again(tmp_path, caplog, dam
 
 
 def test_the_cache_on_gs_goes_through_kubricgens_storage_client(gcs_emulator):
-  from kubricgen.assets import storage
+  from kubricgen import storage
   storage.default_storage().create_bucket("jobs")
   cache = JobCache("gs://jobs/cache", "fingerprint").prepare()
   assert cache.finished() == set() and cache.load("a") is None

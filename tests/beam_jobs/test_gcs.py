@@ -13,7 +13,7 @@ from tests.beam_jobs.test_pipeline import ROOT, environment, files_of
 
 def test_dataset_is_published_to_a_bucket_and_loads_back(gcs_emulator, tmp_path, monkeypatch):
   monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator)
-  from kubricgen.assets.storage import GcsStorage
+  from kubricgen.storage import GcsStorage
   storage = GcsStorage()
   storage.create_bucket("kubricgen-test")
   env = environment(STORAGE_EMULATOR_HOST=gcs_emulator)
@@ -59,8 +59,8 @@ print("examples", sum(1 for _ in ds))
 
 def test_an_unreachable_bucket_fails_clearly(tmp_path):
   from beam_jobs import gcs
-  from kubricgen.assets.errors import StorageError
-  from kubricgen.assets.storage import GcsStorage
+  from kubricgen.storage import StorageError
+  from kubricgen.storage import GcsStorage
   os.environ["STORAGE_EMULATOR_HOST"] = "http://127.0.0.1:9"  # nothing listens on the discard port
   try:
     with pytest.raises(StorageError, match="unreachable"):

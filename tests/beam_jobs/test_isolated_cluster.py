@@ -41,7 +41,7 @@ def isolated_cluster(tmp_path_factory, gcs_emulator):
             f"--local-directory {shlex.quote(hidden)}/dask")
   workers = [subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", worker], env=env,
                               cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
-  from kubricgen.assets.storage import default_storage
+  from kubricgen.storage import default_storage
   storage = default_storage()
   storage.create_bucket("isolated")
   photos = tmp_path_factory.mktemp("photos")
@@ -89,7 +89,7 @@ def test_a_folder_the_workers_cannot_see_is_refused_before_any_job(isolated_clus
   assert result.returncode != 0
   last = result.stderr.strip().splitlines()[-1]
   assert "NotShared" in last and f"--cache_dir {cache} is not shared with the workers" in last, last
-  from kubricgen.assets.storage import default_storage
+  from kubricgen.storage import default_storage
   assert default_storage().list("gs://isolated/refused/") == []  # no job ran, nothing was written
 
 
@@ -112,7 +112,7 @@ def test_kill_9_of_a_worker_mid_build_changes_no_byte(isolated_cluster, tmp_path
                             "gs://isolated/backgrounds", "--runner", "DaskRunner", f"--dask_client_address={address}",
                             "--dask_npartitions=6"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
-  from kubricgen.assets.storage import default_storage
+  from kubricgen.storage import default_storage
   storage = default_storage()
   deadline = time.time() + 300
   while time.time() < deadline and build.poll() is None:

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from beam_jobs.shards import DamagedShard, ShardedSplit
-from kubricgen.assets.errors import StorageError
+from kubricgen.storage import StorageError
 
 
 def read_tfrecord(path):
@@ -104,7 +104,7 @@ def test_bad_sinks_are_refused(tmp_path):
 
 
 def test_on_gcs_a_retried_writer_is_accepted_and_other_bytes_are_refused(gcs_emulator):
-  from kubricgen.assets.storage import default_storage
+  from kubricgen.storage import default_storage
   storage = default_storage()
   storage.create_bucket("shards")
   sink = ShardedSplit("gs://shards/ds/1.0.0", "gs://shards/.staging/shards", "ds-test", ("a", "b")).prepare()

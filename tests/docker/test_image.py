@@ -82,7 +82,7 @@ def test_the_image_renders_helloworld_to_the_bytes_of_a_local_install(image, tmp
 
 
 def test_containers_from_the_image_are_dask_workers_that_build_the_local_bytes(image, tmp_path, gcs_emulator):
-  from kubricgen.assets.storage import default_storage
+  from kubricgen.storage import default_storage
   default_storage().create_bucket("docker-workers")
   port = free_port()
   dask = os.path.join(os.path.dirname(sys.executable), "dask")

@@ -682,7 +682,7 @@ class FlakyProxy:
 
 def _direct_storage(emulator: str):
   """A GcsStorage talking to the emulator itself (no proxy)."""
-  from kubricgen.assets.storage import GcsStorage  # pylint: disable=import-outside-toplevel
+  from kubricgen.storage import GcsStorage  # pylint: disable=import-outside-toplevel
   with environment_variable("STORAGE_EMULATOR_HOST", emulator):
     storage = GcsStorage()
     storage.client()

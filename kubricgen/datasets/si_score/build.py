@@ -301,7 +301,7 @@ def _build_in_workers_gcs(config, generator, data_dir, overwrite, progress, beam
   dataset_info.json exists), markers to `{data_dir}/{staging_name}/shards/`; no published object is replaced."""
   from beam_jobs.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
   from beam_jobs.shards import ShardedSplit  # pylint: disable=import-outside-toplevel
-  from kubricgen.assets.storage import default_storage  # pylint: disable=import-outside-toplevel
+  from kubricgen.storage import default_storage  # pylint: disable=import-outside-toplevel
   from beam_jobs import options  # pylint: disable=import-outside-toplevel
   storage = default_storage()
   root = data_dir.rstrip("/")

@@ -203,7 +203,7 @@ def decode_entry(data: bytes, path: str) -> np.ndarray:
 
 def _cache_read(path: str) -> np.ndarray | None:
   """The cached cut-out at `path`; None if there is none or it was damaged (then it is logged and deleted)."""
-  from kubricgen.assets.storage import read_if_exists, remove  # pylint: disable=import-outside-toplevel
+  from kubricgen.storage import read_if_exists, remove  # pylint: disable=import-outside-toplevel
   data = read_if_exists(path)
   if data is None:
     return None
@@ -221,8 +221,8 @@ def _cache_write(path: str, rgba: np.ndarray) -> np.ndarray:
   data = encode_entry(rgba)
   if path.startswith("gs://"):
     import tempfile  # pylint: disable=import-outside-toplevel
-    from kubricgen.assets.errors import StorageError  # pylint: disable=import-outside-toplevel
-    from kubricgen.assets.storage import default_storage  # pylint: disable=import-outside-toplevel
+    from kubricgen.storage import StorageError  # pylint: disable=import-outside-toplevel
+    from kubricgen.storage import default_storage  # pylint: disable=import-outside-toplevel
     with tempfile.TemporaryDirectory(prefix="kubricgen-cutout-") as scratch:
       local = os.path.join(scratch, "cutout.png")
       with open(local, "wb") as handle:

@@ -1,10 +1,15 @@
-"""All gs:// access of kubricgen and beam_jobs: manifests, asset files, dataset shards, caches and `kb.as_path`.
+"""All gs:// access of kubricgen and its sharding layer: manifests, asset files, dataset shards, caches and
+`kb.as_path`, and its errors (`StorageError`, `StorageNotFoundError`).
+
+It lives at the top of the package, beside `atomic` and `console`, because gs:// is no one stage's concern: the asset
+library, the datasets, the workers and the sharding layer (kubricgen_sharding, which must not import the asset
+library) all read and write through it. (StorageError is a ValueError, not an asset error.)
 
 Which library does what, and why:
 
 * google-cloud-storage (this module, the one gs:// stack): every gs:// read, write, listing and delete that kubricgen,
-  beam_jobs and the workers make goes through `GcsStorage` here (or `GsPath`, `read_if_exists`, `remove` on top of
-  it). It honours `STORAGE_EMULATOR_HOST`, so every gs:// path is tested offline against a real emulator, and its
+  the sharding layer and the workers make goes through `GcsStorage` here (or `GsPath`, `read_if_exists`, `remove` on
+  top of it). It honours `STORAGE_EMULATOR_HOST`, so every gs:// path is tested offline against a real emulator, and its
   retry policy and streaming are the library's own.
 * TensorFlow's GCS filesystem, reached through TFDS and etils.epath: only when a user hands TFDS a gs:// data_dir
   (`tfds.load(..., data_dir="gs://...")` reads a published dataset directly). We write nothing through it: its
@@ -43,14 +48,20 @@ import pathlib
 import tempfile
 import threading
 
-from kubricgen.assets.errors import StorageError, StorageNotFoundError
-
 log = logging.getLogger(__name__)
 DEFAULT_RETRY_S = 30.0
 DEFAULT_BACKOFF_S = 0.25
 DEFAULT_TIMEOUT_S = 10.0
 CHUNK_BYTES = 8 << 20  # resumable upload chunk (a multiple of 256 KiB); about 2 of them are held at a time
 READ_CHUNK_BYTES = 4 << 20  # `open`'s ranged reads; the library holds about 4 copies of one while it is read
+
+
+class StorageError(ValueError):
+  """Remote storage (gs://) that cannot be reached or does not hold the object, after bounded retries."""
+
+
+class StorageNotFoundError(StorageError, FileNotFoundError):
+  """A gs:// object or bucket that does not exist (also a FileNotFoundError, as pathlib raises for a missing file)."""
 
 
 def split_url(url: str) -> tuple[str, str]:
