@@ -22,6 +22,10 @@ class AssetFileNotFoundError(IntegrityError, FileNotFoundError):
   Kubric)."""
 
 
+class ManifestNotFoundError(ManifestError, AssetFileNotFoundError):
+  """A manifest file that does not exist (a ManifestError, an AssetFileNotFoundError and a FileNotFoundError)."""
+
+
 class UnknownAssetError(AssetError, KeyError):
   """An asset id that the source does not hold."""
 

@@ -25,7 +25,7 @@ import jsonschema
 
 from kubricgen import atomic
 from kubricgen.assets import locations
-from kubricgen.assets.errors import AssetError, IntegrityError, ManifestError
+from kubricgen.assets.errors import AssetError, IntegrityError, ManifestError, ManifestNotFoundError
 from kubricgen.assets.integrity import check_relative_path
 
 SCHEMA = "kubricgen-asset-manifest"  # what writers put in "schema"/"version"; tests check the schema file agrees
@@ -402,16 +402,28 @@ def loads(text: str | bytes, location: str = "<memory>") -> Manifest:
   return parse_manifest(data, location)
 
 
-def load_local(path) -> Manifest:
-  """Read a manifest from a local file."""
+def read_manifest_file(location: str) -> bytes:
+  """The bytes of a manifest file, local or gs:// (either format: ours or Kubric's).
+
+  Raises:
+    ManifestNotFoundError: no file there (also a FileNotFoundError). ManifestError: a folder.
+    StorageError: gs:// that cannot be read.
+  """
+  if location.startswith("gs://"):
+    from kubricgen import storage  # pylint: disable=import-outside-toplevel
+    return storage.default_storage().read_bytes(location)
   try:
-    with open(path, "rb") as handle:
-      text = handle.read()
+    with open(location, "rb") as handle:
+      return handle.read()
   except FileNotFoundError:
-    raise ManifestError(f"manifest {path}: file not found") from None
+    raise ManifestNotFoundError(f"manifest {location}: file not found") from None
   except IsADirectoryError:
-    raise ManifestError(f"manifest {path}: is a folder, expected a JSON file") from None
-  return loads(text, str(path))
+    raise ManifestError(f"manifest {location}: is a folder, expected a JSON file") from None
+
+
+def load_local(path) -> Manifest:
+  """Read a manifest from a local file (errors: `read_manifest_file`, `parse_manifest`)."""
+  return loads(read_manifest_file(str(path)), str(path))
 
 
 def write(manifest: Manifest, path) -> None:

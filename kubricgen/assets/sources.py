@@ -82,25 +82,15 @@ class AssetSource:
     (a kubricgen manifest names its folder in `root`, so ValueError there). scratch_dir: where a Kubric manifest's
     archives are extracted (default: the asset cache); kubricgen manifests always use the verified cache.
 
-    Raises AssetFileNotFoundError (a FileNotFoundError) for a missing local manifest, StorageError for gs://
+    Raises ManifestNotFoundError (a FileNotFoundError) for a missing local manifest, StorageError for gs://
     failures, ManifestError (a ValueError) for a manifest in neither format or with a bad field, naming the
     manifest and the field.
     """
     from kubricgen.assets import kubric_manifest  # pylint: disable=import-outside-toplevel
-    from kubricgen.assets.errors import AssetFileNotFoundError, ManifestError  # pylint: disable=import-outside-toplevel
+    from kubricgen.assets.errors import ManifestError  # pylint: disable=import-outside-toplevel
     import json  # pylint: disable=import-outside-toplevel
     location = str(os.fspath(manifest_path) if isinstance(manifest_path, os.PathLike) else manifest_path)
-    if location.startswith("gs://"):
-      from kubricgen import storage  # pylint: disable=import-outside-toplevel
-      text = storage.default_storage().read_bytes(location)
-    else:
-      try:
-        with open(location, "rb") as handle:
-          text = handle.read()
-      except FileNotFoundError:
-        raise AssetFileNotFoundError(f"manifest {location}: file not found") from None
-      except IsADirectoryError:
-        raise ManifestError(f"manifest {location}: is a folder, expected a JSON file") from None
+    text = manifest_lib.read_manifest_file(location)
     try:
       data = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
