@@ -33,7 +33,7 @@ RUN if [ -s /tmp/kubricgen-ca/bundle.pem ]; then export PIP_CERT=/tmp/kubricgen-
     && rm -rf /tmp/kubricgen-ca /tmp/requirements.txt
 COPY README.md ./
 COPY kubricgen ./kubricgen
-COPY beam_jobs ./beam_jobs
+COPY sharding ./sharding
 COPY robustness ./robustness
 COPY scenes ./scenes
 COPY assets ./assets

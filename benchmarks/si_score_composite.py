@@ -169,7 +169,7 @@ factory = functools.partial(generate.Generator, make_library=functools.partial(m
                             make_backgrounds=functools.partial(BenchBackgrounds, run["backgrounds"]), **extra)
 beam = {}
 if run["beam"] is not None:
-  from beam_jobs.executor import ExecutorSettings
+  from kubricgen_sharding.executor import ExecutorSettings
   beam = {"beam_args": run["beam"], "executor_settings": ExecutorSettings()}
 result = build.build([run["subset"]], specs.Settings(**run["settings"]), data_dir=run["data_dir"], overwrite=True,
                      cache_dir=run["cache_dir"], progress=False, generator_factory=factory, **beam)[0]
@@ -428,7 +428,7 @@ def run_ours(subset: str, mode: str, settings: specs.Settings, work: str, cache_
   else:
     beam = {}
     if beam_args(variant) is not None:
-      from beam_jobs.executor import ExecutorSettings  # pylint: disable=import-outside-toplevel
+      from kubricgen_sharding.executor import ExecutorSettings  # pylint: disable=import-outside-toplevel
       beam = {"beam_args": beam_args(variant), "executor_settings": ExecutorSettings()}
     with Clock() as clock:
       result = build.build([subset], settings, data_dir=data_dir, overwrite=True, cache_dir=cache_dir,

@@ -65,7 +65,7 @@ def parse_flags():
                    "job request) and runs or submits nothing.")
   flags, beam_args = parser.parse_known_args()
   if beam_args:
-    from beam_jobs import options  # pylint: disable=import-outside-toplevel
+    from kubricgen_sharding import options  # pylint: disable=import-outside-toplevel
     unknown = options.unknown_args(beam_args)
     if unknown:
       parser.error(f"unrecognized arguments: {' '.join(unknown)}")
@@ -97,7 +97,7 @@ def parse_flags():
 
 def main():
   parser, flags, configs, thresholds = parse_flags()
-  from beam_jobs.executor import ExecutorSettings  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding.executor import ExecutorSettings  # pylint: disable=import-outside-toplevel
   from kubricgen.datasets.si_score import build, factors, preview, specs  # pylint: disable=import-outside-toplevel
   instances = None if flags.instances_per_class == "all" or flags.paper else int(flags.instances_per_class)
   try:
@@ -131,8 +131,8 @@ def main():
   os.makedirs(flags.preview_dir, exist_ok=True)
   progress = kb.worker.flags.progress_wanted(flags.progress)  # the CLI's rule: by default bars on a terminal only,
   # so logs written to files hold lines, not carriage returns
-  from beam_jobs.pipeline import DryRun  # pylint: disable=import-outside-toplevel
-  from beam_jobs.probe import NotShared  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding.pipeline import DryRun  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding.probe import NotShared  # pylint: disable=import-outside-toplevel
   dry_runs = 0
   for config in configs:
     try:

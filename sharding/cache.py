@@ -1,7 +1,7 @@
 """A per-job result cache: a sink of the job pipeline for results that are read back later by the caller.
 
-(SI-Score builds write each job's result as its own TFDS shard instead, beam_jobs.shards; this cache serves job
-pipelines whose results are not dataset shards, e.g. the Beam scaling benchmark.)
+(Dataset builds write each job's result as its own TFDS shard instead, kubricgen_sharding.shards; this cache serves
+job pipelines whose results are not dataset shards, e.g. the Beam scaling benchmark.)
 
 Each finished job's examples are written to `<cache>/<fingerprint>/<job hash>.json` by writing a temporary file and
 renaming it, so a file either holds a whole job or does not exist. A rerun loads finished jobs instead of rendering

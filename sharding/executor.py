@@ -8,8 +8,8 @@ machine can stretch the start-up by seconds, and it gets a timeout of its own.
 multiprocessing also hands a spawned child the parent's main module, which it runs again, and the parent's current
 `sys.path`. Under a runner both belong to the runner, not to the job: the main module is Beam's SDK harness (Beam
 and gRPC: seconds and ~200 MB per child) or the driver's script, and `sys.path` holds whatever imported packages
-added to it (importing bpy in the driver, e.g. to render SI-Score cut-outs, puts Blender's script folders first, and
-a child's own `import bpy` then finds the wrong package). `JobExecutor(fresh_imports=True)`, which the job pipeline
+added to it (a driver that imports bpy, e.g. to render with Blender, puts Blender's script folders first, and a
+child's own `import bpy` then finds the wrong package). `JobExecutor(fresh_imports=True)`, which the job pipeline
 uses, starts children with neither, like a Beam worker process: the environment's `sys.path` (PYTHONPATH,
 installed packages, the working directory) and no main module, so the job function must be importable by name.
 
@@ -89,7 +89,7 @@ class _FreshContext(mp_context.SpawnContext):
 def materialise(make_examples: Callable, job) -> list:
   """In the job's child process: the job's examples as a list (after any test fault injected for this job). The job
   may come pickled and compressed (bytes), as the job pipeline sends it."""
-  from beam_jobs import faults  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding import faults  # pylint: disable=import-outside-toplevel
   if isinstance(job, bytes):
     job = pickle.loads(zlib.decompress(job))
   faults.maybe_inject(job.key)

@@ -2,10 +2,10 @@
 
 The embedded default is the FnApiRunner with one thread per worker (DirectRunner would first try to download the
 Prism runner binary, which fails offline). Threads are enough: a Beam worker only hands jobs to its job child process
-(beam_jobs.executor) and writes their results to the cache, so every job still runs in a process of its own, while
-the seconds it takes to start (and stop) a worker process that imports Beam are saved on every run (BENCHMARKS.md,
-"Beam jobs (issue 7)"); `--direct_running_mode=multi_processing` still gives one process per worker. Any standard
-option passes through: `--runner DataflowRunner --project P --region R --temp_location gs://...
+(kubricgen_sharding.executor) and writes their results to the cache, so every job still runs in a process of its
+own, while the seconds it takes to start (and stop) a worker process that imports Beam are saved on every run
+(BENCHMARKS.md, "Beam jobs (issue 7)"); `--direct_running_mode=multi_processing` still gives one process per worker.
+Any standard option passes through: `--runner DataflowRunner --project P --region R --temp_location gs://...
 --sdk_container_image IMAGE`, `--runner DaskRunner --dask_client_address HOST:PORT`, `--runner PortableRunner
 --job_endpoint HOST:PORT` (Flink/Spark job servers), ...
 """

@@ -1,11 +1,18 @@
 """The Beam transform that turns keyed jobs into stored results, exactly once, and the live progress it reports.
 
 `run_jobs(jobs, make_examples, sink, beam_args)` runs every job whose result `sink` does not hold yet, on any
-runner, and the worker that ran a job stores its result through the sink: a `beam_jobs.shards.ShardedSplit` writes it
-as the job's own TFDS shard files where the dataset is made (a local folder or gs://), a `beam_jobs.cache.JobCache`
-keeps it for a later reader. A sink has `has(key)`, `save(key, examples, stats)` and `finished()` (keys done). What
-is stored depends only on the job, so the result does not depend on the runner, the number of workers or how often a
-run was interrupted.
+runner, and the worker that ran a job stores its result through the sink: a `kubricgen_sharding.shards.ShardedSplit`
+writes it as the job's own TFDS shard files where the dataset is made (a local folder or gs://), a
+`kubricgen_sharding.cache.JobCache` keeps it for a later reader. What is stored depends only on the job, so the
+result does not depend on the runner, the number of workers or how often a run was interrupted.
+
+The protocols, all this layer knows of the work:
+  job: any picklable object with a unique `key` (str) and, optionally, `items` (an int: how many items it makes,
+    e.g. images; default 1), which the progress bar counts and the largest jobs are dealt out by.
+  make_examples(job): run in the job's own process; returns the job's examples (an iterable), which the sink stores:
+    bytes records for a ShardedSplit (so this function is the serializer), JSON values for a JobCache. It must be
+    importable by name (a module-level function, or a method of a picklable object).
+  sink: `has(key)`, `save(key, examples, stats)` and `finished()` (the keys done).
 """
 from __future__ import annotations
 
@@ -24,7 +31,7 @@ from typing import Any, Callable, Sequence
 
 import apache_beam as beam
 
-from beam_jobs.executor import ExecutorSettings, JobExecutor, materialise
+from kubricgen_sharding.executor import ExecutorSettings, JobExecutor, materialise
 
 
 class _RunJob(beam.DoFn):
@@ -68,15 +75,19 @@ class _RunJob(beam.DoFn):
 
 
 def _items(job) -> int:
-  return len(job.specs) if hasattr(job, "specs") else 1
+  """How many items `job` makes: its `items` (module docstring), 1 if it has none."""
+  items = getattr(job, "items", 1)
+  if isinstance(items, bool) or not isinstance(items, int) or items < 0:
+    raise TypeError(f"job {job.key!r}: `items` must be a count (an int >= 0), got {items!r}")
+  return items
 
 
 class RunJobs(beam.PTransform):
   """jobs -> keys of finished jobs. Jobs are spread over workers; each runs at most once per cache.
 
-  A job travels as (key, items, pickled job): Beam's coders then move plain bytes, where a job object (an SI-Score
-  job holds thousands of spec dataclasses) would be pickled and unpickled again at every stage boundary, and only
-  the job's own process unpickles it. (Measured: 6 jobs of 2000 specs took Beam ~1.2 s to move before, BENCHMARKS.md.)
+  A job travels as (key, items, pickled job): Beam's coders then move plain bytes, where a job object (one may hold
+  thousands of dataclasses) would be pickled and unpickled again at every stage boundary, and only the job's own
+  process unpickles it. (Measured: 6 jobs of 2000 dataclasses each took Beam ~1.2 s to move before, BENCHMARKS.md.)
   """
 
   def __init__(self, jobs: Sequence[Any], make_examples: Callable, cache,
@@ -171,9 +182,11 @@ def root_cause(error: BaseException) -> str:
 
 
 def run_jobs(jobs: Sequence[Any], make_examples: Callable, cache, beam_args: list[str] | None,
-             settings: ExecutorSettings | None = None, description: str = "jobs", progress: bool = True) -> None:
+             settings: ExecutorSettings | None = None, description: str = "jobs", progress: bool = True,
+             unit: str = "item") -> None:
   """Run every job whose result the sink `cache` lacks on the Beam runner named by `beam_args`, then check that
-  all are there (RuntimeError naming the first missing job otherwise).
+  all are there (RuntimeError naming the first missing job otherwise). Jobs, `make_examples` and the sink follow the
+  module docstring's protocols; `description` and `unit` (what a job's `items` are) label the progress bar.
 
   With Beam's `--dry_run` the graph is built (Dataflow: the job request too, without submitting) and DryRun is
   raised carrying the pipeline result.
@@ -183,7 +196,7 @@ def run_jobs(jobs: Sequence[Any], make_examples: Callable, cache, beam_args: lis
       full disk); RuntimeError: it finished without every job's result.
   """
   from apache_beam.options.pipeline_options import TestOptions  # pylint: disable=import-outside-toplevel
-  from beam_jobs import options  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding import options  # pylint: disable=import-outside-toplevel
   logging.getLogger("apache_beam").setLevel(logging.WARNING)  # worker start/stop chatter; progress says enough
   pipeline_options = options.pipeline_options(beam_args)
   pipeline = beam.Pipeline(options=pipeline_options)
@@ -191,7 +204,7 @@ def run_jobs(jobs: Sequence[Any], make_examples: Callable, cache, beam_args: lis
   if pipeline_options.view_as(TestOptions).dry_run:
     raise DryRun(pipeline.run())
   try:
-    with ProgressMonitor(cache, jobs, description, enabled=progress), _quiet_runner_errors():
+    with ProgressMonitor(cache, jobs, description, enabled=progress, unit=unit), _quiet_runner_errors():
       pipeline.run().wait_until_finish()
   except Exception as error:  # pylint: disable=broad-except  # runners embed the worker's traceback in the text
     raise JobsFailed(f"the {options.runner_name(beam_args)} pipeline failed: {root_cause(error)}") from error
@@ -207,8 +220,8 @@ class ProgressMonitor:
   jobs finish)."""
 
   def __init__(self, cache, jobs: Sequence[Any], description: str, enabled: bool = True,
-               interval: float = 0.5):
-    self.cache, self.interval = cache, interval
+               interval: float = 0.5, unit: str = "item"):
+    self.cache, self.interval, self.unit = cache, interval, unit
     self.items = {job.key: _items(job) for job in jobs}
     self.total = sum(self.items.values())
     self.description, self.enabled = description, enabled
@@ -227,7 +240,7 @@ class ProgressMonitor:
 
   def _loop(self):
     from tqdm.auto import tqdm  # pylint: disable=import-outside-toplevel
-    with tqdm(total=self.total, desc=self.description, unit="img", smoothing=0.1) as bar:
+    with tqdm(total=self.total, desc=self.description, unit=self.unit, smoothing=0.1) as bar:
       while True:
         stopping = self._stop.is_set()
         finished = self.cache.finished() & self.items.keys()

@@ -82,7 +82,7 @@ def check_shared(paths: dict[str, str], beam_args: list[str] | None) -> None:
   driver and a worker of the runner that `beam_args` names; nothing is checked for in-process runners or with
   `--dry_run` (nothing runs)."""
   from apache_beam.options.pipeline_options import TestOptions  # pylint: disable=import-outside-toplevel
-  from beam_jobs import options  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding import options  # pylint: disable=import-outside-toplevel
   pipeline_options = options.pipeline_options(beam_args)
   if not needs_probe(options.runner_name(beam_args)) or pipeline_options.view_as(TestOptions).dry_run:
     return

@@ -1,12 +1,13 @@
 """Shards written where they are made: one TFDS shard per job, written by the worker that ran the job.
 
-A `ShardedSplit` is the sink of the job pipeline (beam_jobs.pipeline.RunJobs) for one split of a TFDS dataset. Job i
-of the split's job list becomes shard i: the worker writes the job's serialized records, in the job's order, as
-`{prefix}.tfrecord-0000i-of-0000N` and `{prefix}.array_record-0000i-of-0000N` straight into the dataset's version
-folder (a local path or a gs:// prefix), then a small marker `{index}.json` (record count, bytes, timings) into a
-marker folder outside the dataset. The marker is written last, so it is the commit: a shard whose marker exists is
-whole, and a rerun after a crash or kill -9 writes only the shards without one. Nothing here knows what a record
-holds: records are opaque bytes (serialized tf.train.Examples for TFDS).
+A `ShardedSplit` is the sink of the job pipeline (kubricgen_sharding.pipeline.RunJobs) for one split of a TFDS
+dataset. Job i of the split's job list becomes shard i: the worker writes the job's serialized records, in the job's
+order, as `{prefix}.tfrecord-0000i-of-0000N` and `{prefix}.array_record-0000i-of-0000N` straight into the dataset's
+version folder (a local path or a gs:// prefix), then a small marker `{index}.json` (record count, bytes, timings)
+into a marker folder outside the dataset. The marker is written last, so it is the commit: a shard whose marker
+exists is whole, and a rerun after a crash or kill -9 writes only the shards without one. Nothing here knows what a
+record holds: records are opaque bytes, made by the caller's job function, which is the serializer (a dataset's
+serialized tf.train.Examples for TFDS); the caller names the files (`filename_prefix`) and the job keys.
 
 Committed shards are checked before they are reused: the marker records every file's size and sha256, and a rerun
 (`has`) re-reads the shard's files and compares. A shard whose marker does not parse, names another job, or whose
@@ -112,7 +113,7 @@ class ShardedSplit:
 
   version_dir: the dataset version folder the shard files go to (local path or gs:// prefix).
   marker_dir: a folder (local or gs://) for the per-shard commit markers; keep it out of version_dir.
-  filename_prefix: TFDS's `{DATASET}-{SPLIT}`, e.g. "si_score-test".
+  filename_prefix: TFDS's `{DATASET}-{SPLIT}`, e.g. "mnist-train" (the caller's dataset and split).
   keys: the job keys in shard order (shard i holds job keys[i]).
   formats: file formats each shard is written in (any of FORMATS).
   """
@@ -143,7 +144,7 @@ class ShardedSplit:
   def _marker(self, index: int) -> str:
     return _join(self.marker_dir, f"{index:05d}.json")
 
-  # The sink protocol of beam_jobs.pipeline: has / save / finished.
+  # The sink protocol of kubricgen_sharding.pipeline: has / save / finished.
   def prepare(self) -> "ShardedSplit":
     if not _is_gcs(self.version_dir):
       os.makedirs(self.version_dir, exist_ok=True)

@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
   if _stopped:
     # The main thread has unwound (staging, locks, temporary files cleaned), but a runner's worker threads (Beam's
     # in-process workers) would keep running jobs and hold the interpreter open: end the process now. Job processes
-    # notice their parent is gone and exit too (beam_jobs.executor).
+    # notice their parent is gone and exit too (kubricgen_sharding.executor).
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)  # pylint: disable=protected-access

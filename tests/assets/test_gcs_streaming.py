@@ -75,7 +75,7 @@ import hashlib, json, os, sys, time
 sys.path.insert(0, {root!r})
 from kubricgen import storage
 import kubricgen as kb
-from beam_jobs import shards
+from kubricgen_sharding import shards
 
 def peak_kib():
   for line in open("/proc/self/status"):
@@ -144,7 +144,7 @@ def test_a_large_object_is_streamed_in_bounded_memory(bucket, tmp_path, gcs_emul
       assert figures["peak_growth_mib"] < 24, measured  # streamed in chunks of at most 8 MiB, not 64 MiB whole
   copy = tmp_path / "big.bin.copy"
   assert hashlib.sha256(copy.read_bytes()).hexdigest() == sha
-  from beam_jobs import shards
+  from kubricgen_sharding import shards
   assert shards.object_digest(url) == {"bytes": BIG_MIB << 20, "sha256": sha}
 
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.beam_jobs.test_pipeline import ROOT, environment, files_of
+from tests.sharding.test_pipeline import ROOT, environment, files_of
 from tests.conftest import free_port
 
 IMAGE = "kubricgen:test"
@@ -99,11 +99,11 @@ def test_containers_from_the_image_are_dask_workers_that_build_the_local_bytes(i
                    check=True, capture_output=True, timeout=120)
   try:
     time.sleep(8)
-    reference = subprocess.run([sys.executable, "-m", "tests.beam_jobs.build_small", str(tmp_path / "local"),
+    reference = subprocess.run([sys.executable, "-m", "tests.sharding.build_small", str(tmp_path / "local"),
                                 str(tmp_path / "local-cache"), "--config", "rotation"], capture_output=True,
                                text=True, timeout=600, env=environment(), cwd=ROOT)
     assert reference.returncode == 0, reference.stderr[-3000:]
-    result = subprocess.run([sys.executable, "-m", "tests.beam_jobs.build_small", "gs://docker-workers/tfds",
+    result = subprocess.run([sys.executable, "-m", "tests.sharding.build_small", "gs://docker-workers/tfds",
                              "gs://docker-workers/cache", "--config", "rotation", "--runner", "DaskRunner",
                              f"--dask_client_address=127.0.0.1:{port}", "--dask_npartitions=4"],
                             capture_output=True, text=True, timeout=900, cwd=ROOT,
@@ -117,6 +117,6 @@ def test_containers_from_the_image_are_dask_workers_that_build_the_local_bytes(i
   output = json.loads(result.stdout.strip().splitlines()[-1])
   assert output["summary"]["runner"] == "DaskRunner" and output["driver_imported_bpy"] is False
   assert output["driver"] not in output["summary"]["shard_writers"]
-  from beam_jobs import gcs
+  from kubricgen_sharding import gcs
   copy = gcs.download_dataset(output["path"], str(tmp_path / "copy"))
   assert files_of(copy) == files_of(json.loads(reference.stdout.strip().splitlines()[-1])["path"])

@@ -719,7 +719,7 @@ def flaky_gcs(reference: Reference, workdir: str, rng: random.Random, log=print,
       return any(url.endswith("/dataset_info.json") for url in storage.list(final + "/"))
 
     def download(tag: str) -> dict[str, bytes]:
-      from beam_jobs import gcs  # pylint: disable=import-outside-toplevel
+      from kubricgen_sharding import gcs  # pylint: disable=import-outside-toplevel
       return files_of(gcs.download_dataset(final, os.path.join(workdir, tag), storage))
 
     if run.returncode == 0:

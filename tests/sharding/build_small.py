@@ -1,6 +1,6 @@
 """Build a small SI-Score config with the test library through the Beam job pipeline (run as a subprocess).
 
-  python -m tests.beam_jobs.build_small DATA_DIR CACHE_DIR [--config location] [BEAM ARGS...]
+  python -m tests.sharding.build_small DATA_DIR CACHE_DIR [--config location] [BEAM ARGS...]
 Prints the job summary as JSON on the last line.
 """
 import argparse
@@ -10,7 +10,7 @@ import os
 import socket
 import sys
 
-from beam_jobs.executor import ExecutorSettings
+from kubricgen_sharding.executor import ExecutorSettings
 from kubricgen.datasets.si_score import build, generate, specs
 from tests.datasets.si_score import small_library
 

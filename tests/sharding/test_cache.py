@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from beam_jobs.cache import JobCache
+from kubricgen_sharding.cache import JobCache
 
 
 class RunsCode:
@@ -52,7 +52,7 @@ def test_a_damaged_entry_is_deleted_and_its_job_runs_again(tmp_path, caplog, dam
     path.write_text(entry_path(cache, "b").read_text())
   else:
     path.write_bytes(pickle.dumps(RunsCode(str(tmp_path / "ran"))))
-  with caplog.at_level(logging.WARNING, logger="beam_jobs.cache"):
+  with caplog.at_level(logging.WARNING, logger="kubricgen_sharding.cache"):
     assert cache.load("a") is None
   assert "is damaged" in caplog.text and not path.exists()
   assert not (tmp_path / "ran").exists()

@@ -2,8 +2,8 @@
 processes are recycled so memory cannot build up."""
 import pytest
 
-from beam_jobs.executor import ExecutorSettings, JobExecutor, JobFailed
-from tests.beam_jobs import work
+from kubricgen_sharding.executor import ExecutorSettings, JobExecutor, JobFailed
+from tests.sharding import work
 
 
 def test_a_job_runs_in_a_child_process():

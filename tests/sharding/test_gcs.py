@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.beam_jobs.test_pipeline import ROOT, environment, files_of
+from tests.sharding.test_pipeline import ROOT, environment, files_of
 
 
 def test_dataset_is_published_to_a_bucket_and_loads_back(gcs_emulator, tmp_path, monkeypatch):
@@ -17,7 +17,7 @@ def test_dataset_is_published_to_a_bucket_and_loads_back(gcs_emulator, tmp_path,
   storage = GcsStorage()
   storage.create_bucket("kubricgen-test")
   env = environment(STORAGE_EMULATOR_HOST=gcs_emulator)
-  command = [sys.executable, "-m", "tests.beam_jobs.build_small", "gs://kubricgen-test/tfds", str(tmp_path / "cache"),
+  command = [sys.executable, "-m", "tests.sharding.build_small", "gs://kubricgen-test/tfds", str(tmp_path / "cache"),
              "--config", "rotation"]
   result = subprocess.run(command, capture_output=True, text=True, timeout=400, env=env, cwd=ROOT)
   assert result.returncode == 0, result.stderr[-3000:]
@@ -31,7 +31,7 @@ def test_dataset_is_published_to_a_bucket_and_loads_back(gcs_emulator, tmp_path,
   assert not [url for url in everything if "staging" in url]  # the shard markers are gone once published
   assert "gs://kubricgen-test/tfds/si_score/rotation/job_summary-1.0.0.json" in everything
 
-  from beam_jobs import gcs
+  from kubricgen_sharding import gcs
   local = gcs.download_dataset(output["path"], str(tmp_path / "copy" / "si_score" / "rotation" / "1.0.0"), storage)
   code = f"""
 import tensorflow_datasets as tfds
@@ -43,7 +43,7 @@ print("examples", sum(1 for _ in ds))
   assert loaded.returncode == 0, loaded.stderr[-2000:]
   assert f"examples {output['examples']}" in loaded.stdout
   assert os.path.isfile(os.path.join(local, "dataset_info.json"))
-  built_here = subprocess.run([sys.executable, "-m", "tests.beam_jobs.build_small", str(tmp_path / "local"),
+  built_here = subprocess.run([sys.executable, "-m", "tests.sharding.build_small", str(tmp_path / "local"),
                                str(tmp_path / "local-cache"), "--config", "rotation"], capture_output=True, text=True,
                               timeout=400, env=environment(), cwd=ROOT)
   assert built_here.returncode == 0, built_here.stderr[-3000:]
@@ -58,7 +58,7 @@ print("examples", sum(1 for _ in ds))
 
 
 def test_an_unreachable_bucket_fails_clearly(tmp_path):
-  from beam_jobs import gcs
+  from kubricgen_sharding import gcs
   from kubricgen.storage import StorageError
   from kubricgen.storage import GcsStorage
   os.environ["STORAGE_EMULATOR_HOST"] = "http://127.0.0.1:9"  # nothing listens on the discard port

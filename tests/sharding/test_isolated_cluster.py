@@ -14,7 +14,7 @@ import time
 import pytest
 from PIL import Image
 
-from tests.beam_jobs.test_pipeline import ROOT, environment, files_of
+from tests.sharding.test_pipeline import ROOT, environment, files_of
 from tests.conftest import free_port, stop_processes
 
 
@@ -57,7 +57,7 @@ def isolated_cluster(tmp_path_factory, gcs_emulator):
 
 
 def run_build(data_dir, cache_dir, *args, env):
-  return subprocess.run([sys.executable, "-m", "tests.beam_jobs.build_small", str(data_dir), str(cache_dir),
+  return subprocess.run([sys.executable, "-m", "tests.sharding.build_small", str(data_dir), str(cache_dir),
                          "--config", "rotation", "--backgrounds", "gs://isolated/backgrounds", *args], capture_output=True, text=True, timeout=600, env=env,
                         cwd=ROOT)
 
@@ -76,7 +76,7 @@ def test_isolated_workers_build_from_gcs_to_gcs_the_bytes_of_a_local_build(isola
   assert summary["runner"] == "DaskRunner" and summary["jobs_rendered"] == summary["jobs"] > 1
   assert output["driver_imported_bpy"] is False  # no Blender render on the driver
   assert summary["shard_writers"] and output["driver"] not in summary["shard_writers"]  # no shard written there
-  from beam_jobs import gcs
+  from kubricgen_sharding import gcs
   copy = gcs.download_dataset(output["path"], str(tmp_path / "copy"))
   assert files_of(copy) == files_of(reference["path"])
 
@@ -107,7 +107,7 @@ def test_kill_9_of_a_worker_mid_build_changes_no_byte(isolated_cluster, tmp_path
   local = run_build(tmp_path / "local", tmp_path / "local-cache", env=env)
   assert local.returncode == 0, local.stderr[-3000:]
   reference = json.loads(local.stdout.strip().splitlines()[-1])
-  build = subprocess.Popen([sys.executable, "-m", "tests.beam_jobs.build_small", "gs://isolated/killed",
+  build = subprocess.Popen([sys.executable, "-m", "tests.sharding.build_small", "gs://isolated/killed",
                             "gs://isolated/killed-cache", "--config", "rotation", "--backgrounds",
                             "gs://isolated/backgrounds", "--runner", "DaskRunner", f"--dask_client_address={address}",
                             "--dask_npartitions=6"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
@@ -125,6 +125,6 @@ def test_kill_9_of_a_worker_mid_build_changes_no_byte(isolated_cluster, tmp_path
   stdout, stderr = build.communicate(timeout=600)
   assert build.returncode == 0, stderr[-3000:]
   output = json.loads(stdout.strip().splitlines()[-1])
-  from beam_jobs import gcs
+  from kubricgen_sharding import gcs
   copy = gcs.download_dataset(output["path"], str(tmp_path / "copy"))
   assert files_of(copy) == files_of(reference["path"])

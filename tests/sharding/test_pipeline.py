@@ -22,7 +22,7 @@ def environment(**extra):
 
 
 def build(data_dir, cache_dir, *beam_args, env=None, timeout=400):
-  result = subprocess.run([sys.executable, "-m", "tests.beam_jobs.build_small", str(data_dir), str(cache_dir),
+  result = subprocess.run([sys.executable, "-m", "tests.sharding.build_small", str(data_dir), str(cache_dir),
                            *beam_args], capture_output=True, text=True, timeout=timeout, env=env or environment(),
                           cwd=ROOT)
   assert result.returncode == 0, result.stderr[-3000:]
@@ -71,7 +71,7 @@ def test_killing_the_driver_then_rerunning_renders_only_what_is_missing_or_damag
   data, cache = tmp_path / "data", tmp_path / "cache"
   # Slow every job down (each hangs once, for the length of the timeout) so the driver dies mid-run.
   env = environment(KUBRICGEN_FAULTS="hang:/", KUBRICGEN_FAULTS_DIR=str(tmp_path))
-  process = subprocess.Popen([sys.executable, "-m", "tests.beam_jobs.build_small", str(data), str(cache),
+  process = subprocess.Popen([sys.executable, "-m", "tests.sharding.build_small", str(data), str(cache),
                               "--timeout=3", "--direct_num_workers=2"], env=env, cwd=ROOT,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
   deadline = time.time() + 300
@@ -124,8 +124,8 @@ def test_dataflow_job_graph_builds_offline_without_submitting(tmp_path):
   code = f"""
 import sys
 sys.path.insert(0, {ROOT!r})
-from beam_jobs.pipeline import DryRun, run_jobs
-from beam_jobs.shards import ShardedSplit
+from kubricgen_sharding.pipeline import DryRun, run_jobs
+from kubricgen_sharding.shards import ShardedSplit
 from kubricgen.datasets.si_score import generate, specs
 from tests.datasets.si_score import small_library
 settings = specs.Settings(resolution=32, job_size=200)

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from beam_jobs.shards import DamagedShard, ShardedSplit
+from kubricgen_sharding.shards import DamagedShard, ShardedSplit
 from kubricgen.storage import StorageError
 
 
@@ -79,7 +79,7 @@ def test_a_damaged_committed_shard_is_discarded_and_written_again(tmp_path, capl
   path = tmp_path / "markers" / "00001.json" if target == "marker" else \
       tmp_path / "v" / sink.shard_name(1, target)
   how(str(path))
-  with caplog.at_level(logging.WARNING, logger="beam_jobs.shards"):
+  with caplog.at_level(logging.WARNING, logger="kubricgen_sharding.shards"):
     assert not sink.has("b")  # what a worker asks before it runs the job
   assert words in caplog.text and "discarding shard 1" in caplog.text
   assert sink.finished() == set() and not os.listdir(tmp_path / "v")  # marker and files are gone

@@ -9,6 +9,11 @@ uploaded). A crash at any point leaves the published dataset untouched; re-runni
 (committed shards and cut-outs are kept). A config that already exists is skipped when its recorded build settings
 (`kubricgen_build.json`: the generator's identity and the writer) equal this build's, and refused with one line
 naming the first difference otherwise, unless `overwrite`.
+
+The sharding layer (kubricgen_sharding) knows only keys, jobs and records; this module hands it SI-Score's: the jobs
+(`specs.Job`: a key and its image count as `items`), the serializer (`Generator.serialized_examples`: a job's
+serialized tf.train.Examples), the shard files' prefix (`si_score-{split}`) and where they go; it writes
+dataset_info.json from the shards' markers itself.
 """
 from __future__ import annotations
 
@@ -219,7 +224,7 @@ def _write_dataset_info(builder: Builder, markers: list[dict], split: str, direc
 
 
 def _summary(markers: list[dict], run_started: float, seconds: float, beam_args) -> dict:
-  from beam_jobs import options, summary as job_summary  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding import options, summary as job_summary  # pylint: disable=import-outside-toplevel
   records = []
   for marker in markers:
     if marker.get("finished", 0.0) < run_started:  # written by an earlier, interrupted run; this run took it as it
@@ -233,10 +238,10 @@ def _run_into(sink, builder: Builder, generator: Generator, jobs, split: str, me
               beam_args, executor_settings, progress: bool, start: float) -> tuple[int, dict]:
   """Run the jobs the sink lacks (the workers write their shards), then write the dataset's metadata files and the
   build record into local `metadata_dir` from the shards' markers, read once. Returns (examples, job summary)."""
-  from beam_jobs.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
   run_started = time.time()
   run_jobs(jobs, generator.serialized_examples, sink, beam_args, executor_settings,
-           f"{NAME}/{builder.builder_config.name}", progress)
+           f"{NAME}/{builder.builder_config.name}", progress, unit="img")
   markers = sink.markers()
   sink.remove_temporaries()  # the pipeline has ended: no writer is left, only what killed ones left behind
   examples = _write_dataset_info(builder, markers, split, metadata_dir)
@@ -253,8 +258,8 @@ def _build_in_workers(config: str, generator: Generator, data_dir: str, overwrit
   straight into the dataset's staging folder (local) or its final gs:// prefix; the driver only assembles
   dataset_info.json from the shards' markers and publishes (locally a folder swap; on gs://, dataset_info.json is
   uploaded last and only if absent). A rerun resumes from the committed shards of the same settings."""
-  from beam_jobs import probe  # pylint: disable=import-outside-toplevel
-  from beam_jobs.shards import ShardedSplit  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding import probe  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding.shards import ShardedSplit  # pylint: disable=import-outside-toplevel
   version = str(Builder.VERSION)
   split = specs.SPLIT_OF_SUBSET[config]
   remote = data_dir.startswith("gs://")
@@ -299,17 +304,17 @@ def _build_in_workers_gcs(config, generator, data_dir, overwrite, progress, beam
                           builder, jobs, keys, split, staging_name, metadata_scratch, start) -> BuiltConfig:
   """gs:// data_dir: shards go straight to the final version prefix (TFDS ignores a version folder until its
   dataset_info.json exists), markers to `{data_dir}/{staging_name}/shards/`; no published object is replaced."""
-  from beam_jobs.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
-  from beam_jobs.shards import ShardedSplit  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding.shards import ShardedSplit  # pylint: disable=import-outside-toplevel
   from kubricgen.storage import default_storage  # pylint: disable=import-outside-toplevel
-  from beam_jobs import options  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding import options  # pylint: disable=import-outside-toplevel
   storage = default_storage()
   root = data_dir.rstrip("/")
   final = f"{root}/{NAME}/{config}/{builder.VERSION}"
   markers = f"{root}/{staging_name}/shards"
   if options.is_dry_run(beam_args):  # build the pipeline (Dataflow: its job request) offline; touch no storage
     run_jobs(jobs, generator.serialized_examples, ShardedSplit(final, markers, f"{NAME}-{split}", keys), beam_args,
-             executor_settings, f"{NAME}/{config}", progress)
+             executor_settings, f"{NAME}/{config}", progress, unit="img")
   if storage.exists(f"{final}/dataset_info.json"):
     if overwrite:
       raise FileExistsError(f"{final} already holds a dataset, and gs:// datasets are never overwritten in place: "
@@ -417,7 +422,7 @@ def build(configs, settings: specs.Settings, data_dir: str | None = None, overwr
     results = [build_config(config, generator, local_dir, overwrite and not remote, progress, beam_args,
                             executor_settings) for config in configs]
     if remote:
-      from beam_jobs import gcs  # pylint: disable=import-outside-toplevel
+      from kubricgen_sharding import gcs  # pylint: disable=import-outside-toplevel
       for result in results:
         destination = f"{remote.rstrip('/')}/{NAME}/{result.config}/{os.path.basename(result.path)}"
         gcs.upload_dataset(result.path, destination, overwrite=overwrite)

@@ -95,11 +95,17 @@ class ExampleSpec:
 @dataclasses.dataclass(frozen=True)
 class Job:
   """One worker task: specs of one object instance in one pose, or (MULTI_POSE_SUBSETS: `pose` None) in each of
-  its specs' poses, consecutive specs sharing a pose."""
+  its specs' poses, consecutive specs sharing a pose. A job of the sharding layer (kubricgen_sharding): a unique
+  `key` and `items`, the images it makes."""
   key: str
   instance_id: str
   pose: Pose | None
   specs: tuple[ExampleSpec, ...]
+
+  @property
+  def items(self) -> int:
+    """The candidate images of the job (one per spec): what the sharding layer's progress and load balance count."""
+    return len(self.specs)
 
   def poses(self) -> list[Pose]:
     """The poses whose cut-outs the job needs, in spec order."""

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from tests.beam_jobs.test_pipeline import ROOT, environment
+from tests.sharding.test_pipeline import ROOT, environment
 
 
 @pytest.mark.parametrize("args, message", [

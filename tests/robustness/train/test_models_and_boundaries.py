@@ -46,6 +46,6 @@ def test_weights_that_do_not_fit_are_one_line(tmp_path):
 def test_training_and_analysis_never_import_blender_pybullet_or_beam():
   code = ("import sys, kubricgen_robustness.train.trainer, kubricgen_robustness.analyze.study, "
           "kubricgen.cli.train_command, kubricgen.cli.analyze_command\n"
-          "print(sorted(m for m in ('bpy', 'pybullet', 'apache_beam', 'beam_jobs') if m in sys.modules))")
+          "print(sorted(m for m in ('bpy', 'pybullet', 'apache_beam', 'kubricgen_sharding') if m in sys.modules))")
   result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
   assert result.stdout.strip().splitlines()[-1] == "[]"
