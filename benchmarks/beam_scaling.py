@@ -3,7 +3,7 @@
   .venv/bin/python benchmarks/beam_scaling.py --out benchmarks/results/beam_scaling.json
 
 Three measurements, all on the local FnApiRunner (multi-processing) that `kubricgen render` uses by default:
-  * Job stage (`beam_jobs.pipeline.run_jobs`) of the SI-Score `train` config in composite mode at 224x224, built
+  * Job stage (`kubricgen_sharding.pipeline.run_jobs`) of the SI-Score `train` config in composite mode at 224x224, built
     with the small test library (tests/datasets/si_score/small_library.py), cut-outs rendered once beforehand and a
     fresh job cache every run. Runs with 1 and 2 workers are interleaved (1 2 1 2 ...) and medians reported:
       overhead  = wall / (sum of per-job worker seconds / workers)    (target <= 1.10)
@@ -170,9 +170,9 @@ def run_bare(jobs, timed: TimedExamples, workers: int) -> None:
 
 def run_job_stage(flags, generator, jobs, workers: int, scratch: str, mode: str) -> dict:
   """One run of the job stage: `mode` is an FnApiRunner running mode, or "bare" (see run_bare)."""
-  from beam_jobs.cache import JobCache  # pylint: disable=import-outside-toplevel
-  from beam_jobs.executor import ExecutorSettings  # pylint: disable=import-outside-toplevel
-  from beam_jobs.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding.cache import JobCache  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding.executor import ExecutorSettings  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
   run_dir = tempfile.mkdtemp(prefix=f"stage-{workers}w-", dir=scratch)
   log_dir = os.path.join(run_dir, "log")
   os.makedirs(log_dir)
@@ -243,7 +243,7 @@ def summarise_stage(flags, runs) -> dict:
 
 def measure_build(flags, settings, generator) -> dict:
   """The whole build with `flags.workers` workers: job stage, TFDS write, array_record conversion."""
-  from beam_jobs import pipeline  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding import pipeline  # pylint: disable=import-outside-toplevel
   from kubricgen.datasets.si_score import build  # pylint: disable=import-outside-toplevel
   from kubricgen.datasets.si_score.si_score_dataset_builder import Builder  # pylint: disable=import-outside-toplevel
   phases: dict[str, float] = {}
@@ -293,9 +293,9 @@ def measure_build(flags, settings, generator) -> dict:
 
 
 def measure_memory(flags, jobs_per_process: int, render) -> dict:
-  from beam_jobs.cache import JobCache  # pylint: disable=import-outside-toplevel
-  from beam_jobs.executor import ExecutorSettings  # pylint: disable=import-outside-toplevel
-  from beam_jobs.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding.cache import JobCache  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding.executor import ExecutorSettings  # pylint: disable=import-outside-toplevel
+  from kubricgen_sharding.pipeline import run_jobs  # pylint: disable=import-outside-toplevel
   run_dir = tempfile.mkdtemp(prefix=f"memory-{jobs_per_process}-", dir=flags.scratch)
   cache = JobCache(os.path.join(run_dir, "jobs"), "memory").prepare()
   jobs = [SceneJob(key=f"scene/{index:05d}", seed=index) for index in range(flags.memory_scenes)]
