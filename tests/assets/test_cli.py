@@ -57,6 +57,9 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path, cli_env, args, code
                                                  "name": "x", "assets": []}))
   result = run(*[a.format(tmp=tmp_path) for a in args], env=cli_env)
   assert result.returncode == code
-  assert result.stderr.startswith("kubricgen: error: ") and words in result.stderr, result.stderr
+  # Bad flags (exit 2) are reported by the parser of the command they were given to; other errors by kubricgen.
+  parser = "kubricgen assets" + (f" {args[0]}" if args[0] in ("list", "show", "preview") else "")
+  prefix = f"{parser}: error: " if code == 2 else "kubricgen: error: "
+  assert result.stderr.startswith(prefix) and words in result.stderr, result.stderr
   assert result.stderr.count("\n") == 1
   assert not (tmp_path / "x.png").exists()
