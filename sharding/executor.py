@@ -73,7 +73,9 @@ def _preparation_data(name):
 
 _stdlib_preparation_data = getattr(spawn.get_preparation_data, "__wrapped__", spawn.get_preparation_data)
 _preparation_data.__wrapped__ = _stdlib_preparation_data
-spawn.get_preparation_data = _preparation_data  # changes nothing for processes not named as below
+# multiprocessing has no public option for this: the one process-wide change, which leaves every process not named
+# with _FRESH as it was. Checked against CPython 3.11's multiprocessing.spawn; tests/sharding/test_executor.py pins it.
+spawn.get_preparation_data = _preparation_data
 
 
 class _FreshJobProcess(mp_context.SpawnProcess):

@@ -53,3 +53,24 @@ def test_workers_are_recycled_so_a_leak_cannot_grow():
   assert len(set(pids)) == 3  # 3 + 3 + 1 jobs
   # Each child leaks 40 MB per job but lives for 3 jobs only: peak memory stays bounded.
   assert max(peaks) < min(peaks) + 3 * 40 + 20
+
+
+def test_fresh_import_children_get_neither_the_parents_main_module_nor_its_sys_path():
+  """The executor's one change to multiprocessing (spawn.get_preparation_data, checked against CPython 3.11) drops
+  the parent's main module and sys.path for `fresh_imports` children only; other spawned children keep both."""
+  import sys
+  sys.path.append("/kubricgen-test-parent-only")
+  try:
+    results = {}
+    for fresh in (True, False):
+      executor = JobExecutor(ExecutorSettings(timeout_s=120), fresh_imports=fresh)
+      try:
+        results[fresh] = executor.run(work.child_imports, None, key="imports")[0]
+      finally:
+        executor.close()
+  finally:
+    sys.path.remove("/kubricgen-test-parent-only")
+  main_file = getattr(sys.modules["__main__"], "__file__", None)
+  assert results[True] == (None, False)
+  assert results[False][1] is True  # a plain spawned child inherits the parent's sys.path
+  assert main_file is None or results[False][0] is not None  # and its main module, when the parent has one

@@ -36,3 +36,11 @@ def grow_memory(megabytes):
   global _LEAK  # pylint: disable=global-statement
   _LEAK = globals().get("_LEAK", []) + [bytearray(megabytes * 1024 * 1024)]
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_imports(_):
+  """What a job process inherited: its main module's file (None without one) and whether the parent's extra
+  sys.path entry is there."""
+  import sys  # pylint: disable=import-outside-toplevel
+  main = sys.modules.get("__main__")
+  return getattr(main, "__file__", None), "/kubricgen-test-parent-only" in sys.path
