@@ -5,9 +5,10 @@
 Measures wall-clock seconds per frame of `Blender.render()` (scene translation + render + EXR read-back, divided by
 the frames of the call), and the CPU seconds the process spent per frame (all Blender threads; less sensitive to
 other programs sharing the cores), for:
-  * Kubric's `examples/simulator.py` scene (floor + 8 icospheres of subdivision 5, as Kubric builds them), 224x224:
-    our renderer configured like Kubric (16 spp, no denoising, no adaptive sampling, Blender's default light
-    paths of 12 bounces, no persistent data) vs our `default` preset vs our `fast` preset;
+  * Kubric's `examples/simulator.py` scene rebuilt in kubricgen (floor + 8 trimesh icospheres of subdivision 5),
+    224x224: our renderer configured like Kubric (16 spp, no denoising, no adaptive sampling, Blender's default
+    light paths of 12 bounces, no persistent data) vs our `default` preset vs our `fast` preset. Kubric itself is
+    measured beside us by benchmarks/kubric_side_by_side.py;
   * helloworld and movi_a (scenes/*.py) at 16 and 64 spp, denoised and not, and Workbench;
   * PyBullet steps per second on movi_a scenes.
 Quality: PSNR (8-bit sRGB RGB) of one frame of every Cycles configuration against a high-spp render of the same
@@ -38,9 +39,6 @@ import kubricgen as kb  # noqa: E402  pylint: disable=wrong-import-position
 from kubricgen.renderer.blender import Blender  # noqa: E402  pylint: disable=wrong-import-position
 from kubricgen.simulator.pybullet import PyBullet  # noqa: E402  pylint: disable=wrong-import-position
 
-KUBRIC_REFERENCE_S_PER_FRAME = 0.91  # Kubric's own examples/simulator.py, 224x224, 16 spp, on this machine
-                                     # (/work/shared/reference/kubric.md); a reference number, not measured here
-
 
 def load_scene_script(name):
   spec = importlib.util.spec_from_file_location(f"scene_{name}", os.path.join(ROOT, "scenes", f"{name}.py"))
@@ -54,9 +52,9 @@ def load_scene_script(name):
 def kubric_simulator_scene(resolution, frames, scratch):
   """Kubric's examples/simulator.py: a 6x6 m floor, a sun, 8 spheres of radius 0.1 thrown from [-1,1]^2 x [0,1].
 
-  Kubric draws its spheres with `primitive_ico_sphere_add(subdivisions=5)` (20480 triangles, smooth shaded); we use
-  the same mesh through a FileBasedObject so the geometry matches. Positions and velocities come from a seeded rng
-  (Kubric's example uses an unseeded one)."""
+  The spheres are trimesh icospheres of subdivision 5 (20,480 triangles, smooth shaded) through a FileBasedObject;
+  Kubric's own `primitive_ico_sphere_add(subdivisions=5)` has 5,120 (kubric_side_by_side.py renders that mesh, in
+  Kubric and in ours). Positions and velocities come from a seeded rng (Kubric's example uses an unseeded one)."""
   import trimesh  # pylint: disable=import-outside-toplevel
   path = os.path.join(scratch, "icosphere5.obj")
   if not os.path.exists(path):
@@ -248,19 +246,16 @@ def machine() -> dict:
 
 def markdown(results) -> str:
   lines = ["| scene | configuration | s/frame | CPU s/frame | PSNR dB | read-back s/frame | vs Kubric-equivalent "
-           "(s, CPU) | vs Kubric's 0.91 s (reference number, not measured here; wall) |", "|---|---|---|---|---|---|---|---|"]
+           "(s, CPU) |", "|---|---|---|---|---|---|---|"]
   base = results["configs"].get("kubric_simulator/kubric-equivalent", {})
   for row in results["configs"].values():
     s, cpu = row["median_s_per_frame"], row["median_cpu_s_per_frame"]
-    ratio = kubric = ""
-    if row["scene"] == "kubric_simulator":
-      if base:
-        ratio = f"{base['median_s_per_frame'] / s:.2f}x, {base['median_cpu_s_per_frame'] / cpu:.2f}x"
-      kubric = f"{KUBRIC_REFERENCE_S_PER_FRAME / s:.2f}x"
+    ratio = ""
+    if row["scene"] == "kubric_simulator" and base:
+      ratio = f"{base['median_s_per_frame'] / s:.2f}x, {base['median_cpu_s_per_frame'] / cpu:.2f}x"
     quality = "n/a" if row.get("psnr_db") is None else f"{row['psnr_db']:.1f}"
     readback = "" if row["median_readback_s_per_frame"] is None else f"{row['median_readback_s_per_frame']:.3f}"
-    lines.append(f"| {row['scene']} | {row['name']} | {s:.3f} | {cpu:.3f} | {quality} | {readback} | {ratio} "
-                 f"| {kubric} |")
+    lines.append(f"| {row['scene']} | {row['name']} | {s:.3f} | {cpu:.3f} | {quality} | {readback} | {ratio} |")
   return "\n".join(lines)
 
 
