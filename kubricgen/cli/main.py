@@ -121,9 +121,24 @@ def main(argv: list[str] | None = None) -> int:
   return status
 
 
+class _SourceFormatter(logging.Formatter):
+  """'kubricgen: message' for our own loggers; a library's messages (TFDS, absl, Beam) name their logger instead,
+  so a warning from TensorFlow Datasets does not read as kubricgen's."""
+
+  def format(self, record: logging.LogRecord) -> str:
+    source = PROG if record.name == "root" or record.name.split(".")[0] in (PROG, "kubricgen_sharding",
+                                                                          "kubricgen_robustness") else record.name
+    text = f"{source}: {record.getMessage()}"
+    if record.exc_info:
+      text += "\n" + self.formatException(record.exc_info)
+    return text
+
+
 def _main(argv: list[str] | None) -> int:
   argv = sys.argv[1:] if argv is None else argv
-  logging.basicConfig(level=logging.INFO, format=f"{PROG}: %(message)s", stream=sys.stderr)
+  handler = logging.StreamHandler(sys.stderr)
+  handler.setFormatter(_SourceFormatter())
+  logging.basicConfig(level=logging.INFO, handlers=[handler])
   parser = OneLineArgumentParser(prog=PROG, description="Kubric-style synthetic data: scenes, assets, datasets.")
   commands = parser.add_subparsers(dest="command", metavar="COMMAND")  # its parsers: OneLineArgumentParser too
   render = commands.add_parser(
