@@ -144,6 +144,7 @@ def test_render_progress_is_on_by_default_on_a_terminal(env, tmp_path, flags, ba
   assert bar_in(terminal) == bar, terminal
 
 
+@pytest.mark.slow
 def test_the_si_score_build_turns_its_bars_off_on_a_terminal_and_on_off_one(env, tmp_path):
   build = ["render", SI_SCORE, "--configs", "train", "--train_examples", "4", "--classes", "banana", "--resolution",
            "32", "--samples", "1", "--workers", "1", "--data_dir", str(tmp_path / "tfds"), "--preview_dir",

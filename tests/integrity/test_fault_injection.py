@@ -10,6 +10,8 @@ import pytest
 
 from tests.integrity import faults
 
+pytestmark = pytest.mark.slow  # more than a few seconds: outside the fast subset (pytest -m 'not slow')
+
 SEED = os.environ.get("KUBRICGEN_FAULT_SEED", "0")
 GOOD = (faults.IDENTICAL, faults.REFUSED)
 

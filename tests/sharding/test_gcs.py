@@ -10,6 +10,8 @@ import pytest
 
 from tests.sharding.test_pipeline import ROOT, environment, files_of
 
+pytestmark = pytest.mark.slow  # more than a few seconds: outside the fast subset (pytest -m 'not slow')
+
 
 def test_dataset_is_published_to_a_bucket_and_loads_back(gcs_emulator, tmp_path, monkeypatch):
   monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator)

@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import free_port, stop_processes
 
+pytestmark = pytest.mark.slow  # more than a few seconds: outside the fast subset (pytest -m 'not slow')
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 

@@ -13,6 +13,8 @@ from PIL import Image
 from kubricgen.datasets.si_score import build, cutouts, factors, generate, specs
 from tests.datasets.si_score import small_library
 
+pytestmark = pytest.mark.slow  # more than a few seconds: outside the fast subset (pytest -m 'not slow')
+
 RES = 96
 SETTINGS = specs.Settings(resolution=RES, samples=4, train_examples=8)
 FACTORY = functools.partial(generate.Generator, make_library=small_library.make_library,

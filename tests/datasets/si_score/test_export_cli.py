@@ -10,6 +10,8 @@ import pytest
 from kubricgen.datasets.si_score import build, generate, specs
 from tests.datasets.si_score import small_library
 
+pytestmark = pytest.mark.slow  # more than a few seconds: outside the fast subset (pytest -m 'not slow')
+
 RES = 32
 FACTORY = functools.partial(generate.Generator, make_library=small_library.make_library,
                             make_backgrounds=small_library.make_backgrounds)

@@ -14,6 +14,8 @@ from kubricgen.cli.main import main
 from kubricgen_robustness.analyze import aggregate, plots
 from tests.robustness.analyze import tiny_dataset
 
+pytestmark = pytest.mark.slow  # more than a few seconds: outside the fast subset (pytest -m 'not slow')
+
 ENTRY = "tests.robustness.analyze.tiny_dataset"
 
 

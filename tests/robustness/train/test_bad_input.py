@@ -106,6 +106,7 @@ def test_checkpoint_crafted_to_run_code_is_refused_not_run(capsys, tiny_data_dir
   assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_gpu_and_cpu_configs_build_and_train_two_steps_here(capsys, tiny_data_dir, tmp_path):
   """Every bundled config is valid: its model and recipe run two steps on the tiny data (32 px, fp32, no compile)."""
   from kubricgen_robustness.train.config import CONFIG_DIR
