@@ -5,6 +5,7 @@ engines live at Kubric's paths: `kubricgen.simulator.pybullet.PyBullet` and `kub
 `kb.AssetSource.from_manifest(path_or_gs_url)` reads Kubric's asset manifests (KuBasic, GSO, ShapeNet) and ours; it is
 imported on first use, so `import kubricgen` stays light.
 """
+from kubricgen.output import annotations as post_processing  # Kubric's module name: kb.post_processing.compute_bboxes
 from kubricgen.output.annotations import adjust_segmentation_idxs, compute_bboxes, compute_visibility
 from kubricgen.output.images import read_image_dict, write_image_dict
 from kubricgen.output.kubric_io import (read_png, read_tiff, write_palette_png, write_pkl, write_png, write_scaled_png,

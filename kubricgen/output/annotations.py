@@ -189,23 +189,33 @@ def _instances(assets: Iterable) -> list[kbs.PhysicalObject]:
 
 
 def compute_bboxes(segmentation, assets: Iterable) -> list[dict]:
-  """2D boxes of each instance in each frame, from segmentation ((frames, H, W, 1) ids; id = segmentation_id).
+  """2D boxes of each asset in each frame, as Kubric's: the k-th asset of `assets` (1-based) is id k in
+  `segmentation` ((frames, H, W, 1) ids). That is the renderer's own numbering when `assets` is `scene.instances`,
+  and the numbering `adjust_segmentation_idxs(segmentation, scene.assets, assets)` gives (Kubric's MOVi workers).
 
   Sets `bboxes`, `bbox_frames` (Kubric's) and `bboxes_2d` (pixels, one per frame) in each asset's metadata and
-  returns those dicts, in the order of `assets` (non-instances are skipped)."""
+  returns those dicts, in the order of `assets`."""
   ids = _segmentation_ids(segmentation)
+  return [_store_bboxes(obj, ids, index) for index, obj in enumerate(assets, start=1)]
+
+
+def compute_bboxes_of_instances(segmentation, instances: Iterable) -> list[dict]:
+  """As `compute_bboxes`, for instances found by their `segmentation_id` in the renderer's own segmentation (what
+  `kb.done()` adds for the instances a script left without boxes)."""
+  ids = _segmentation_ids(segmentation)
+  return [_store_bboxes(obj, ids, obj.segmentation_id) for obj in _instances(instances)]
+
+
+def _store_bboxes(obj, ids: np.ndarray, index: int) -> dict:
   height, width = ids.shape[1:]
-  results = []
-  for obj in _instances(assets):
-    boxes = [mask_bbox(frame == obj.segmentation_id) for frame in ids]
-    result = {
-        "bboxes": [normalized_bbox(b, width, height) for b in boxes if b is not None],
-        "bbox_frames": [t for t, b in enumerate(boxes) if b is not None],
-        "bboxes_2d": boxes,
-    }
-    obj.metadata.update(result)
-    results.append(result)
-  return results
+  boxes = [mask_bbox(frame == index) for frame in ids]
+  result = {
+      "bboxes": [normalized_bbox(b, width, height) for b in boxes if b is not None],
+      "bbox_frames": [t for t, b in enumerate(boxes) if b is not None],
+      "bboxes_2d": boxes,
+  }
+  obj.metadata.update(result)
+  return result
 
 
 def compute_visibility(segmentation, assets: Iterable, frames: Sequence[int] | None = None,
@@ -255,17 +265,19 @@ def annotate(segmentation, scene: kbs.Scene, frames: Sequence[int] | None = None
 
 def adjust_segmentation_idxs(segmentation: np.ndarray, old_assets_list, new_assets_list, ignored_label: int = 0
                              ) -> np.ndarray:
-  """Kubric's post-processing renumbering of a segmentation array (any shape, integer ids), e.g. to keep only the
-  visible foreground objects: id k (1-based) names `old_assets_list[k - 1]` and becomes that asset's 1-based index
-  in `new_assets_list`; assets not in it, background (0) and ids beyond the old list become `ignored_label`.
-  (Kubric also honours an explicitly set `segmentation_id`; ours is always the scene order, which is what the
-  renderer already writes, so it is not a separate override here.) Returns a new array of the same dtype.
+  """Kubric's post-processing renumbering of a segmentation array (any shape, integer ids) as the renderer wrote it,
+  e.g. to keep only the visible foreground objects, called as Kubric's workers call it:
+  `adjust_segmentation_idxs(segmentation, scene.assets, visible_instances)`. Each instance among `old_assets_list`
+  is found by its `segmentation_id` (the id the renderer wrote for it) and becomes its 1-based index in
+  `new_assets_list`; instances not in it, background (0) and ids of no listed instance become `ignored_label`.
+  Other assets in the old list (lights, cameras, background objects) are skipped. Returns a new array of the same
+  dtype; its ids are positions in `new_assets_list`, as `compute_bboxes` expects.
   """
   segmentation = np.asarray(segmentation)
   renumbered = np.full_like(segmentation, ignored_label)
   new_assets_list = list(new_assets_list)
-  for index, asset in enumerate(old_assets_list, start=1):
+  for asset in _instances(old_assets_list):
     position = next((i for i, other in enumerate(new_assets_list, 1) if other is asset), None)
     if position is not None:
-      renumbered[segmentation == index] = position
+      renumbered[segmentation == asset.segmentation_id] = position
   return renumbered

@@ -69,12 +69,14 @@ def get_camera_info(camera: kbs.Camera, frames=None) -> dict[str, Any]:
   return info
 
 
-def get_instance_info(scene: kbs.Scene, frames=None, camera=None) -> list[dict[str, Any]]:
-  """One record per instance (foreground physical object), in segmentation-id order."""
+def get_instance_info(scene: kbs.Scene, assets_subset=None, frames=None, camera=None) -> list[dict[str, Any]]:
+  """One record per instance, as Kubric's: every foreground physical object in segmentation-id order, or those of
+  `assets_subset` in its order (e.g. a MOVi worker's visible instances). `frames`: the scene frames to record
+  (default: the scene's range)."""
   frames = list(scene.frames if frames is None else frames)
   camera = scene.camera if camera is None else camera
   records = []
-  for obj in scene.instances:
+  for obj in (scene.instances if assets_subset is None else list(assets_subset)):
     record = {
         "name": obj.name, "segmentation_id": obj.segmentation_id, "type": type(obj).__name__,
         "asset_id": obj.asset_id, "mass": obj.mass, "friction": obj.friction, "restitution": obj.restitution,
@@ -102,12 +104,16 @@ def _pixel_or_none(pixel: np.ndarray):
   return pixel if np.isfinite(pixel).all() else None
 
 
-def process_collisions(collisions, scene: kbs.Scene) -> list[dict[str, Any]]:
-  """Collision events as JSON records, with the contact's image position (pixels) at its frame."""
+def process_collisions(collisions, scene: kbs.Scene, assets_subset=None) -> list[dict[str, Any]]:
+  """Collision events as JSON records, with the contact's image position (pixels) at its frame and, as Kubric's,
+  `instance_indices`: each object's index in `assets_subset` (default: the scene's instances), -1 if not in it."""
   camera = scene.camera
+  names = [obj.name for obj in (scene.instances if assets_subset is None else assets_subset)]
   records = []
   for event in collisions:
     record = {key: to_json(value) for key, value in event.items()}
+    if "instances" in event:
+      record["instance_indices"] = [names.index(name) if name in names else -1 for name in event["instances"]]
     if not isinstance(camera, kbs.UndefinedCamera):
       record["image_position"] = to_json(_pixel_or_none(
           camera.project_points_pixels([event["position"]], int(round(event["frame"])))[0]))

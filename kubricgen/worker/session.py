@@ -69,10 +69,13 @@ def _staging_for(final_dir: str) -> str:
   return staging
 
 
-def setup(flags) -> tuple[kbs.Scene, np.random.RandomState, str, str]:
-  """Kubric's `kb.setup`: (scene, rng, output_dir, scratch_dir) from the parsed flags.
+def setup(flags) -> tuple[kbs.Scene, np.random.RandomState, pathlib.Path, pathlib.Path]:
+  """Kubric's `kb.setup`: (scene, rng, output_dir, scratch_dir) from the parsed flags; the folders as
+  `pathlib.Path`s, as Kubric's (`output_dir / "metadata.json"` works), output_dir being the run's staging folder.
 
   `--seed 0` is a seed like any other; with no seed a random one is drawn, logged and recorded in metadata.json.
+  `resolution` may be WxH or, as Kubric's MOVi workers set it with `parser.set_defaults(resolution=256)`, one int
+  for a square image.
   """
   global _CURRENT
   seed = flags.seed if flags.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
@@ -81,8 +84,10 @@ def setup(flags) -> tuple[kbs.Scene, np.random.RandomState, str, str]:
   final_dir = os.path.abspath(flags.job_dir)
   if os.path.isdir(final_dir) and os.listdir(final_dir) and not getattr(flags, "overwrite", False):
     raise OutputError(f"output folder {final_dir} already exists (pass --overwrite to replace it)")
+  resolution = flags.resolution
+  resolution = (resolution, resolution) if isinstance(resolution, (int, np.integer)) else tuple(resolution)
   scene = kbs.Scene(frame_start=flags.frame_start, frame_end=flags.frame_end, frame_rate=flags.frame_rate,
-                    step_rate=flags.step_rate, resolution=tuple(flags.resolution))
+                    step_rate=flags.step_rate, resolution=resolution)
   scratch_dir = flags.scratch_dir or tempfile.mkdtemp(prefix="kubricgen-scratch-")
   os.makedirs(scratch_dir, exist_ok=True)
   _CURRENT = Session(flags=flags, scene=scene, rng=np.random.RandomState(seed), seed=seed,
@@ -93,7 +98,7 @@ def setup(flags) -> tuple[kbs.Scene, np.random.RandomState, str, str]:
       engine=getattr(flags, "engine", None), quality=getattr(flags, "quality", None),
       samples_per_pixel=getattr(flags, "samples", None), use_denoising=getattr(flags, "denoise", None),
       device=getattr(flags, "device", None), progress=getattr(flags, "progress", None))
-  return scene, _CURRENT.rng, _CURRENT.output_dir, scratch_dir
+  return scene, _CURRENT.rng, pathlib.Path(_CURRENT.output_dir), pathlib.Path(scratch_dir)
 
 
 def setup_directories(flags) -> tuple[pathlib.Path, pathlib.Path]:
@@ -146,14 +151,14 @@ def default_metadata(session: Session) -> dict[str, Any]:
   if segmentation is not None and has_camera:
     missing = [obj for obj in scene.instances if any(k not in obj.metadata for k in annotations.ANNOTATION_FIELDS)]
     if missing:
-      annotations.compute_bboxes(segmentation, missing)
+      annotations.compute_bboxes_of_instances(segmentation, missing)
       annotations.compute_visibility(segmentation, missing, frames=frames)
   data: dict[str, Any] = {
       "flags": flags_dict(session.flags), "seed": session.seed,
       "scene": md.get_scene_metadata(scene),
       "frames": frames,
       "camera": md.get_camera_info(scene.camera, frames) if has_camera else None,
-      "instances": md.get_instance_info(scene, frames),
+      "instances": md.get_instance_info(scene, frames=frames),
   }
   if session.renderer is not None and session.renderer.last_render_info:
     data["render"] = session.renderer.last_render_info

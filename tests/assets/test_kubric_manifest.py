@@ -353,19 +353,29 @@ def test_a_movi_style_kubric_worker_runs_on_kubric_manifests(library, tmp_path, 
   result = subprocess.run(kubricgen_command("render", f"{repo_root}/tests/data/kubric_movi_port.py", "--seed", "3",
                                             "--out", str(out), "--kubasic_assets", str(library[0]),
                                             "--gso_assets", str(library[1]), "--frame_end", "4",
-                                            "--resolution", "32x32", "--samples", "2"),
+                                            "--samples", "2"),
                           env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
   assert result.returncode == 0, result.stderr
   scene = load_scene(out)
-  assert scene["rgba"].shape == (4, 32, 32, 4)
-  instances = scene.metadata["instances"]
+  assert scene["rgba"].shape == (4, 32, 32, 4)  # resolution=32, an int default as in Kubric's MOVi workers
+  instances = scene.metadata["instances"]  # the visible ones, most visible first, as Kubric's MOVi workers keep them
+  visibility = [sum(i["visibility"]) for i in instances]
+  assert instances and visibility == sorted(visibility, reverse=True) and min(visibility) > 0
   gso = [i for i in instances if i["type"] == "FileBasedObject"]
   shapes = [i for i in instances if i["type"] != "FileBasedObject"]
   train, _ = kb.AssetSource.from_manifest(library[1]).get_test_split(fraction=0.4)
-  assert len(gso) == 2 and {i["asset_id"] for i in gso} <= set(train)
+  assert {i["asset_id"] for i in gso} <= set(train)
   assert all(i["category"] == i["asset_id"].split("_")[0] and "scale" in i for i in gso)  # manifest metadata kept
-  assert len(shapes) == 3 and {i["asset_id"] for i in shapes} <= {"cube", "sphere", "cylinder", "cone", "torus"}
-  assert set(np.unique(scene["segmentation"])) - {0}, "some object is visible"
+  assert {i["asset_id"] for i in shapes} <= {"cube", "sphere", "cylinder", "cone", "torus"}
+  segmentation = scene["segmentation"][..., 0]
+  assert set(np.unique(segmentation)) - {0} == set(range(1, len(instances) + 1))  # renumbered to the visible list
+  for k, instance in enumerate(instances, start=1):  # each box is that instance's pixels in the renumbered images
+    assert instance["bbox_frames"] == [t for t in range(4) if (segmentation[t] == k).any()]
+    for t, box in zip(instance["bbox_frames"], instance["bboxes"]):
+      rows, cols = np.nonzero(segmentation[t] == k)
+      assert box == [rows.min() / 32, cols.min() / 32, (rows.max() + 1) / 32, (cols.max() + 1) / 32]
+  for event in scene.events["collisions"]:
+    assert all(-1 <= index < len(instances) for index in event["instance_indices"])
   heights = np.array([i["positions"] for i in instances])[..., 2]
   assert (heights[:, 0] - heights[:, -1] > 0.01).all(), heights  # everything falls towards the floor
   assert (tmp_path / "cache" / "kubric" / "extracted").is_dir()  # archives were extracted for the GSO objects

@@ -6,6 +6,8 @@ manifests with `kb.AssetSource`; only the three import lines would differ in a K
 
 KuBasic shapes (primitives) and GSO-style objects (tar.gz archives holding an OBJ render mesh and a URDF) are
 dropped onto a floor, simulated and rendered; the GSO objects come from the training part of the manifest's split.
+Post-processing follows Kubric's MOVi workers: visibility on the raw segmentation with `scene.assets`, the visible
+instances sorted by visibility, the segmentation renumbered to them, their boxes, instance records and collisions.
 """
 import logging
 
@@ -23,7 +25,7 @@ parser.add_argument("--gso_assets", required=True, help="Kubric manifest of GSO-
 parser.add_argument("--objects_split", choices=["train", "test"], default="train")
 parser.add_argument("--num_shapes", type=int, default=3)
 parser.add_argument("--num_objects", type=int, default=2)
-parser.set_defaults(frame_start=1, frame_end=4, frame_rate=12, resolution=(32, 32))
+parser.set_defaults(frame_start=1, frame_end=4, frame_rate=12, resolution=32)  # an int, as Kubric's MOVi workers
 FLAGS = parser.parse_args()
 
 SPAWN_REGION = [(-1.5, -1.5, 1.0), (1.5, 1.5, 2.0)]
@@ -69,8 +71,16 @@ for index in range(FLAGS.num_objects):
 animation, collisions = simulator.run(frame_start=0, frame_end=scene.frame_end + 1)
 data_stack = renderer.render()
 kb.compute_visibility(data_stack["segmentation"], scene.assets)
+visible_foreground_assets = [asset for asset in scene.foreground_assets if np.max(asset.metadata["visibility"]) > 0]
+visible_foreground_assets = sorted(visible_foreground_assets, key=lambda asset: np.sum(asset.metadata["visibility"]),
+                                   reverse=True)
+data_stack["segmentation"] = kb.adjust_segmentation_idxs(data_stack["segmentation"], scene.assets,
+                                                         visible_foreground_assets)
 kb.write_image_dict(data_stack, output_dir)
+kb.post_processing.compute_bboxes(data_stack["segmentation"], visible_foreground_assets)
 kb.write_json({"metadata": kb.get_scene_metadata(scene), "camera": kb.get_camera_info(scene.camera),
-               "instances": kb.get_instance_info(scene), "flags": vars(FLAGS)}, f"{output_dir}/metadata.json")
-kb.write_json({"collisions": kb.process_collisions(collisions, scene)}, f"{output_dir}/events.json")
+               "instances": kb.get_instance_info(scene, visible_foreground_assets), "flags": vars(FLAGS)},
+              output_dir / "metadata.json")
+kb.write_json({"collisions": kb.process_collisions(collisions, scene, assets_subset=visible_foreground_assets)},
+              output_dir / "events.json")
 kb.done()

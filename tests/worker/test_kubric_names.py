@@ -38,6 +38,21 @@ def test_adjust_segmentation_idxs_keeps_the_new_list_order_and_drops_the_rest():
   assert kb.adjust_segmentation_idxs(segmentation, [floor, a, b, c], [], ignored_label=9).max() == 9
 
 
+def test_adjust_segmentation_idxs_as_kubrics_movi_workers_call_it():
+  """With scene.assets (lights, camera and a background floor among them) as the old list, each instance is found by
+  the id the renderer wrote for it, its segmentation_id."""
+  scene = kb.Scene()
+  scene += kb.Cube(name="floor", static=True, background=True)
+  scene += kb.DirectionalLight(name="sun")
+  a, b, c = (kb.Sphere(name=n) for n in ("a", "b", "c"))
+  scene += [a, b, c]
+  scene.camera = kb.PerspectiveCamera(name="camera")
+  assert [a.segmentation_id, b.segmentation_id, c.segmentation_id] == [1, 2, 3]
+  segmentation = np.array([[[0], [1], [2], [3]]], np.int32)  # background, a, b, c as the renderer writes them
+  renumbered = kb.adjust_segmentation_idxs(segmentation, scene.assets, [c, a])
+  assert renumbered[..., 0].tolist() == [[0, 2, 0, 1]]  # a -> 2, c -> 1, b (not visible) -> 0
+
+
 def test_setup_directories_and_log_my_flags(tmp_path, caplog):
   flags = kb.ArgumentParser().parse_args(["--out", str(tmp_path / "job"), "--scratch_dir", str(tmp_path / "s")])
   os.makedirs(tmp_path / "s")
