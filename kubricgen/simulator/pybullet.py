@@ -132,6 +132,11 @@ class PyBullet:
   def _create_body(self, obj: PhysicalObject) -> int:
     mass = 0.0 if obj.static else obj.mass
     if isinstance(obj, FileBasedObject) and obj.simulation_filename:
+      scale = np.abs(np.asarray(obj.scale, dtype=np.float64))
+      if not np.allclose(scale, scale[0]):  # loadURDF scales uniformly; Kubric refuses this case too
+        raise ValueError(f"PyBullet: {obj.name!r} has a URDF (simulation_filename) and non-uniform scale "
+                         f"{tuple(float(s) for s in scale)}; PyBullet scales a URDF uniformly: give it a uniform "
+                         "scale, or a collision_filename mesh instead of the URDF")
       body = pb.loadURDF(obj.simulation_filename, globalScaling=float(np.abs(obj.scale).max()),
                          useFixedBase=obj.static, physicsClientId=self.client)
       if not obj.static:

@@ -204,3 +204,17 @@ def test_ordinary_scenes_take_no_substeps_and_a_capped_count_is_a_warning(caplog
   with PyBullet(scene) as simulator, caplog.at_level("WARNING"):
     assert simulator.substeps() == 64
   assert "may pass through them (raise scene.step_rate)" in caplog.text
+
+
+def test_a_urdf_object_with_non_uniform_scale_is_refused_in_one_line(tmp_path):
+  """PyBullet scales a URDF uniformly (loadURDF's globalScaling): a (2, 2, 0.1) scale would collide as a 2 m cube."""
+  (tmp_path / "box.obj").write_text("v -1 -1 -1\nv 1 -1 -1\nv 1 1 -1\nv -1 1 -1\nv -1 -1 1\nv 1 -1 1\nv 1 1 1\n"
+                                    "v -1 1 1\nf 1 2 3 4\nf 5 6 7 8\nf 1 2 6 5\nf 2 3 7 6\nf 3 4 8 7\nf 4 1 5 8\n")
+  (tmp_path / "box.urdf").write_text(
+      '<robot name="box"><link name="base"><inertial><mass value="1"/><inertia ixx="1" ixy="0" ixz="0" iyy="1" '
+      'iyz="0" izz="1"/></inertial><collision><geometry><box size="2 2 2"/></geometry></collision></link></robot>')
+  scene = kb.Scene(frame_start=0, frame_end=2)
+  scene += kb.FileBasedObject(name="slab", render_filename=str(tmp_path / "box.obj"),
+                              simulation_filename=str(tmp_path / "box.urdf"), scale=(2, 2, 0.1))
+  with PyBullet(scene) as simulator, pytest.raises(ValueError, match=r"'slab' has a URDF .* non-uniform scale"):
+    simulator.run()
