@@ -14,8 +14,9 @@ from kubricgen.output.metadata import (get_camera_info, get_instance_info, get_s
                                       read_json, write_json)
 from kubricgen.scene import *  # noqa: F401,F403  (the scene API: Scene, Cube, PerspectiveCamera, ...)
 from kubricgen.scene import transforms
-from kubricgen.scene.randomness import (CLEVR_COLORS, move_until_no_overlap, random_hue_color, random_rotation,
-                                        sample_point_in_region)
+from kubricgen.scene import randomness  # Kubric's kb.randomness (sample_color, sample_sizes, ...)
+from kubricgen.scene.randomness import (CLEVR_COLORS, CLEVR_SIZES, move_until_no_overlap, random_hue_color,
+                                        random_rotation, sample_point_in_half_sphere_shell, sample_point_in_region)
 from kubricgen import worker
 from kubricgen.worker import flags as _flags  # noqa: F401  (kb.worker.flags)
 from kubricgen.worker.flags import ArgumentParser
@@ -25,10 +26,14 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-  """`kb.AssetSource`, imported on first use (the asset library pulls in jsonschema)."""
+  """`kb.AssetSource` and `kb.assets` (Kubric's `kb.assets.utils.get_clevr_lights`), imported on first use (the
+  asset library pulls in jsonschema)."""
   if name == "AssetSource":
     from kubricgen.assets.sources import AssetSource  # pylint: disable=import-outside-toplevel
     return AssetSource
+  if name == "assets":
+    import kubricgen.assets  # pylint: disable=import-outside-toplevel,redefined-outer-name
+    return kubricgen.assets
   raise AttributeError(f"module 'kubricgen' has no attribute {name!r}")
 
 

@@ -22,6 +22,7 @@ from kubricgen.assets.errors import (AssetError, AssetFileNotFoundError, Integri
 from kubricgen.storage import StorageError  # what a gs:// manifest or file raises; kubricgen/storage.py owns it
 from kubricgen.assets.sources import AssetInfo, AssetSource, FolderSource, ManifestSource, ProceduralSource
 from kubricgen.assets.kubric_manifest import KubricSource
+from kubricgen.assets import utils  # Kubric's kb.assets.utils (get_clevr_lights)
 
 __all__ = ["AssetError", "AssetFileNotFoundError", "AssetInfo", "AssetSource", "BackgroundLibrary", "ClassInfo",
            "ClassLibrary", "FolderSource", "IntegrityError", "KubricSource", "ManifestError", "ManifestSource",

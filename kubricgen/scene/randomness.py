@@ -17,10 +17,11 @@ import numpy as np
 from kubricgen.scene.transforms import axis_angle_to_quaternion, quaternion_multiply
 from kubricgen.scene.color import Color
 
-CLEVR_COLORS = {
-    "blue": (0.1, 0.1, 0.8), "brown": (0.4, 0.2, 0.05), "cyan": (0.1, 0.7, 0.7), "gray": (0.3, 0.3, 0.3),
-    "green": (0.1, 0.6, 0.1), "purple": (0.4, 0.05, 0.6), "red": (0.8, 0.05, 0.05), "yellow": (0.9, 0.8, 0.05),
-}
+# CLEVR's eight colours (its generator's properties.json, Johnson et al. 2017), as 0-255 RGB over 255, as Kubric's.
+CLEVR_COLORS = {name: Color(r / 255, g / 255, b / 255) for name, (r, g, b) in {
+    "blue": (42, 75, 215), "brown": (129, 74, 25), "cyan": (41, 208, 208), "gray": (87, 87, 87),
+    "green": (29, 105, 20), "purple": (129, 38, 192), "red": (173, 35, 35), "yellow": (255, 238, 5)}.items()}
+CLEVR_SIZES = {"small": 0.7, "large": 1.4}  # CLEVR's two sizes (scale), as Kubric's
 
 
 FALLBACK_SEED = 0  # the seed of the generator used outside a run when a caller passes no rng
@@ -89,3 +90,53 @@ def move_until_no_overlap(asset, simulator, spawn_region=((-1, -1, -1), (1, 1, 1
     if not simulator.check_overlap(asset):
       return
   raise RuntimeError(f"move_until_no_overlap: no free spot for {asset.name!r} after {max_trials} trials")
+
+
+def sample_color(strategy: str, rng=None) -> tuple[str | None, Color]:
+  """Kubric's `kb.randomness.sample_color`: (label, Color) for `strategy` "clevr" (one of CLEVR_COLORS), "uniform_hue"
+  (label None, `random_hue_color`) or "gray".
+
+  Raises:
+    ValueError: another strategy.
+  """
+  if strategy == "gray":
+    return "gray", Color.from_name("gray")
+  if strategy == "clevr":
+    label = sorted(CLEVR_COLORS)[_rng(rng, "sample_color").randint(len(CLEVR_COLORS))]
+    return label, CLEVR_COLORS[label]
+  if strategy == "uniform_hue":
+    return None, random_hue_color(rng=_rng(rng, "sample_color"))
+  raise ValueError(f"sample_color: unknown strategy {strategy!r}; expected 'clevr', 'uniform_hue' or 'gray'")
+
+
+def sample_sizes(strategy: str, rng=None) -> tuple[str | None, float]:
+  """Kubric's `kb.randomness.sample_sizes`: (label, scale) for `strategy` "clevr" (one of CLEVR_SIZES), "uniform"
+  (label None, uniform in [0.7, 1.4)) or "const" (None, 1).
+
+  Raises:
+    ValueError: another strategy.
+  """
+  if strategy == "clevr":
+    label = sorted(CLEVR_SIZES)[_rng(rng, "sample_sizes").randint(len(CLEVR_SIZES))]
+    return label, CLEVR_SIZES[label]
+  if strategy == "uniform":
+    return None, float(_uniform(_rng(rng, "sample_sizes"), 0.7, 1.4))
+  if strategy == "const":
+    return None, 1.0
+  raise ValueError(f"sample_sizes: unknown strategy {strategy!r}; expected 'clevr', 'uniform' or 'const'")
+
+
+def sample_point_in_half_sphere_shell(inner_radius: float, outer_radius: float, offset: float = 0.0,
+                                      rng=None) -> tuple[float, float, float]:
+  """Kubric's: a point (x, y, z) in metres in the shell inner_radius <= |p| <= outer_radius, uniform in its volume,
+  above the ground: the direction is a standard normal 3-vector drawn until its z >= `offset` (Kubric's test, on the
+  vector before it is normalised; offset 0 gives the upper half), then normalised; the radius is the cube root of a
+  uniform draw between the radii cubed."""
+  rng = _rng(rng, "sample_point_in_half_sphere_shell")
+  while True:
+    direction = rng.normal(0.0, 1.0, 3)
+    if direction[2] < offset:
+      continue
+    direction = direction / np.linalg.norm(direction)
+    radius = float(_uniform(rng, inner_radius ** 3, outer_radius ** 3)) ** (1 / 3)
+    return tuple(float(v) for v in direction * radius)

@@ -184,6 +184,15 @@ class PyBullet:
           return True
     return False
 
+  def save_state(self, path="scene.bullet") -> None:
+    """Kubric's `save_state`: the physics world as a .bullet file (PyBullet's saveBullet), to inspect it; missing
+    folders are created and the file is replaced in one step."""
+    import os  # pylint: disable=import-outside-toplevel
+    self._sync()
+    path = os.path.abspath(os.fspath(path))
+    with atomic.staged_file(path) as temporary:
+      pb.saveBullet(str(temporary), physicsClientId=self.client)
+
   # ---- simulation ---------------------------------------------------------------------------------------------------
 
   def run(self, frame_start: int | None = None, frame_end: int | None = None

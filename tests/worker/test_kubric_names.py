@@ -69,3 +69,40 @@ def test_setup_directories_and_log_my_flags(tmp_path, caplog):
   with caplog.at_level(logging.INFO, logger="kubricgen"):
     kb.log_my_flags(flags)
   assert "resolution" in caplog.text and str(tmp_path / "job") in caplog.text
+
+
+def test_kubrics_movi_sampling_helpers():
+  """kb.randomness.sample_color / sample_sizes draw as Kubric's (rng.choice over its label order), and
+  kb.sample_point_in_half_sphere_shell keeps to its shell and fills it uniformly in volume."""
+  labels = [kb.randomness.sample_color("clevr", np.random.RandomState(seed))[0] for seed in range(20)]
+  kubric_labels = [np.random.RandomState(seed).choice(list(kb.CLEVR_COLORS)) for seed in range(20)]
+  assert labels == kubric_labels
+  assert kb.CLEVR_COLORS["blue"][:3] == (42 / 255, 75 / 255, 215 / 255)  # CLEVR's own colours
+  assert kb.randomness.sample_sizes("clevr", np.random.RandomState(1))[0] in ("small", "large")
+  label, size = kb.randomness.sample_sizes("uniform", np.random.RandomState(1))
+  assert label is None and 0.7 <= size < 1.4 and kb.randomness.sample_sizes("const")[1] == 1.0
+  with pytest.raises(ValueError, match="unknown strategy 'rainbow'"):
+    kb.randomness.sample_color("rainbow")
+  rng = np.random.RandomState(3)
+  points = np.array([kb.sample_point_in_half_sphere_shell(7.0, 9.0, offset=0.1, rng=rng) for _ in range(4000)])
+  radii = np.linalg.norm(points, axis=1)
+  assert radii.min() >= 7.0 and radii.max() <= 9.0 and (points[:, 2] > 0).all()
+  median = ((7.0 ** 3 + 9.0 ** 3) / 2) ** (1 / 3)  # uniform in volume: half the shell's volume lies within this
+  assert abs(np.mean(radii < median) - 0.5) < 0.03
+
+
+def test_clevr_lights_and_a_saved_physics_state(tmp_path):
+  lights = kb.assets.utils.get_clevr_lights(light_jitter=1.0, rng=np.random.RandomState(0))
+  assert [light.name for light in lights] == ["sun", "lamp_back", "lamp_key", "lamp_fill"]
+  assert [type(light).__name__ for light in lights] == ["DirectionalLight"] + ["RectAreaLight"] * 3
+  offsets = lights[0].position - np.array([11.6608, -6.62799, 25.8232])
+  assert ((0 <= offsets) & (offsets < 1)).all()  # jittered by [0, 1) m on each axis, as Kubric's
+  for light in lights:  # each turned to the origin: its -Z axis points there
+    forward = -(light.matrix_world[:3, :3] @ np.array([0.0, 0.0, 1.0]))
+    np.testing.assert_allclose(forward, -light.position / np.linalg.norm(light.position), atol=1e-9)
+  from kubricgen.simulator.pybullet import PyBullet
+  scene = kb.Scene()
+  scene += kb.Cube(name="floor", static=True)
+  with PyBullet(scene) as simulator:
+    simulator.save_state(tmp_path / "state" / "scene.bullet")
+  assert (tmp_path / "state" / "scene.bullet").read_bytes()[:6] == b"BULLET"
