@@ -353,7 +353,7 @@ def test_a_movi_style_kubric_worker_runs_on_kubric_manifests(library, tmp_path, 
   result = subprocess.run(kubricgen_command("render", f"{repo_root}/tests/data/kubric_movi_port.py", "--seed", "3",
                                             "--out", str(out), "--kubasic_assets", str(library[0]),
                                             "--gso_assets", str(library[1]), "--frame_end", "4",
-                                            "--samples", "2"),
+                                            "--samples", "2", "--save_state"),
                           env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
   assert result.returncode == 0, result.stderr
   scene = load_scene(out)
@@ -376,6 +376,10 @@ def test_a_movi_style_kubric_worker_runs_on_kubric_manifests(library, tmp_path, 
       assert box == [rows.min() / 32, cols.min() / 32, (rows.max() + 1) / 32, (cols.max() + 1) / 32]
   for event in scene.events["collisions"]:
     assert all(-1 <= index < len(instances) for index in event["instance_indices"])
+  assert scene.metadata["metadata"]["num_instances"] == len(instances)
+  assert scene.metadata["metadata"]["background"] == "clevr"
+  assert (out / "scene.bullet").read_bytes()[:6] == b"BULLET" and (out / "scene.blend").is_file()
+  assert all(i["color_label"] in kb.CLEVR_COLORS and i["size_label"] in ("small", "large") for i in shapes)
   heights = np.array([i["positions"] for i in instances])[..., 2]
   assert (heights[:, 0] - heights[:, -1] > 0.01).all(), heights  # everything falls towards the floor
   assert (tmp_path / "cache" / "kubric" / "extracted").is_dir()  # archives were extracted for the GSO objects
