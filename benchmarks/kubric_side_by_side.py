@@ -220,30 +220,16 @@ def simulator_scene(resolution: int, frames: int, scratch: str, seed: int):
   """Kubric's examples/simulator.py in kubricgen (seeded), simulated; returns (scene, description for Kubric)."""
   import bpy  # pylint: disable=import-outside-toplevel
   import kubricgen as kb  # pylint: disable=import-outside-toplevel
-  from kubricgen.simulator.pybullet import PyBullet  # pylint: disable=import-outside-toplevel
   sun_angle = bpy.data.lights.new("probe", "SUN").angle  # Blender's default; Kubric leaves it
   path = blender_icosphere(os.path.join(scratch, "icosphere5.obj"))
-  scene = kb.Scene(resolution=(resolution, resolution), frame_start=1, frame_end=frames, frame_rate=24,
-                   step_rate=240)
-  rng = np.random.RandomState(seed)
   floor_color, floor_roughness = (0.8, 0.8, 0.8, 1.0), 0.4
-  scene += kb.Cube(name="floor", scale=(3, 3, 0.1), position=(0, 0, -0.1), static=True,
-                   material=kb.PrincipledBSDFMaterial(color=floor_color, roughness=floor_roughness))
-  sun = kb.DirectionalLight(name="sun", position=(-1, -0.5, 3), look_at=(0, 0, 0), intensity=1.5,
-                            shadow_softness=sun_angle)
-  scene += sun
-  scene.camera = kb.PerspectiveCamera(name="camera", position=(2, -0.5, 4), look_at=(0, 0, 0))
-  spawn_region = ((-1, -1, 0), (1, 1, 1))
-  spheres = []
-  with PyBullet(scene) as simulator:
-    for i in range(8):
-      sphere = kb.FileBasedObject(render_filename=path, name=f"sphere_{i}", scale=0.1,
-                                  position=rng.uniform(*spawn_region), velocity=rng.uniform((-1, -1, 0), (1, 1, 0)),
-                                  material=kb.PrincipledBSDFMaterial(color=kb.random_hue_color(rng=rng)))
-      scene += sphere
-      spheres.append(sphere)
-      kb.move_until_no_overlap(sphere, simulator, spawn_region=spawn_region, rng=rng)
-    simulator.run(frame_start=0, frame_end=frames + 1)
+  sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+  import render_speed  # pylint: disable=import-outside-toplevel  # kubricgen's side only: it imports kubricgen
+  scene = render_speed.kubric_simulator_scene(
+      resolution, frames, scratch, sphere_mesh=path, seed=seed, sun_angle=sun_angle,
+      floor_material=kb.PrincipledBSDFMaterial(color=floor_color, roughness=floor_roughness))
+  sun = next(asset for asset in scene.assets if asset.name == "sun")
+  spheres = [asset for asset in scene.assets if asset.name.startswith("sphere_")]
   floats = lambda values: [float(v) for v in values]  # noqa: E731
   desc = {
       "resolution": [resolution, resolution], "frame_start": 1, "frame_end": frames, "frame_rate": 24,

@@ -49,21 +49,26 @@ def load_scene_script(name):
 
 # ---- scenes -------------------------------------------------------------------------------------------------------
 
-def kubric_simulator_scene(resolution, frames, scratch):
+def kubric_simulator_scene(resolution, frames, scratch, sphere_mesh=None, floor_material=None, sun_angle=None,
+                           seed=0):
   """Kubric's examples/simulator.py: a 6x6 m floor, a sun, 8 spheres of radius 0.1 thrown from [-1,1]^2 x [0,1].
 
-  The spheres are trimesh icospheres of subdivision 5 (20,480 triangles, smooth shaded) through a FileBasedObject;
-  Kubric's own `primitive_ico_sphere_add(subdivisions=5)` has 5,120 (kubric_side_by_side.py renders that mesh, in
-  Kubric and in ours). Positions and velocities come from a seeded rng (Kubric's example uses an unseeded one)."""
-  import trimesh  # pylint: disable=import-outside-toplevel
-  path = os.path.join(scratch, "icosphere5.obj")
+  The spheres are `sphere_mesh` (an OBJ) through a FileBasedObject: by default trimesh icospheres of subdivision 5
+  (20,480 triangles, smooth shaded); Kubric's own `primitive_ico_sphere_add(subdivisions=5)` has 5,120
+  (kubric_side_by_side.py passes that mesh, Kubric's floor material and sun angle, and renders the scene in Kubric
+  and in ours). Positions and velocities come from a rng seeded with `seed` (Kubric's example uses an unseeded
+  one)."""
+  path = sphere_mesh or os.path.join(scratch, "icosphere5.obj")
   if not os.path.exists(path):
+    import trimesh  # pylint: disable=import-outside-toplevel
     trimesh.creation.icosphere(subdivisions=5, radius=1.0).export(path)
   scene = kb.Scene(resolution=(resolution, resolution), frame_start=1, frame_end=frames, frame_rate=24,
                    step_rate=240)
-  rng = np.random.RandomState(0)
-  scene += kb.Cube(name="floor", scale=(3, 3, 0.1), position=(0, 0, -0.1), static=True)
-  scene += kb.DirectionalLight(name="sun", position=(-1, -0.5, 3), look_at=(0, 0, 0), intensity=1.5)
+  rng = np.random.RandomState(seed)
+  scene += kb.Cube(name="floor", scale=(3, 3, 0.1), position=(0, 0, -0.1), static=True,
+                   **({} if floor_material is None else {"material": floor_material}))
+  scene += kb.DirectionalLight(name="sun", position=(-1, -0.5, 3), look_at=(0, 0, 0), intensity=1.5,
+                               **({} if sun_angle is None else {"shadow_softness": sun_angle}))
   scene.camera = kb.PerspectiveCamera(name="camera", position=(2, -0.5, 4), look_at=(0, 0, 0))
   spawn_region = ((-1, -1, 0), (1, 1, 1))
   with PyBullet(scene) as simulator:
