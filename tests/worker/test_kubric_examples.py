@@ -11,7 +11,6 @@ import pytest
 from PIL import Image
 
 import kubricgen as kb
-from kubricgen.output.reader import load_scene
 
 pytest.importorskip("bpy")
 
