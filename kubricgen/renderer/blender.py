@@ -38,6 +38,13 @@ DATA_PASSES = ("use_pass_z", "use_pass_normal", "use_pass_object_index", "use_pa
 ALL_LAYERS = ("rgba",) + DATA_LAYERS
 
 
+def _declare_object_coordinates(layer) -> None:
+  """Give a view layer the object-coordinates AOV pass (a colour AOV named as the materials' AOV output)."""
+  if blender_scene.OBJECT_COORDINATES_AOV not in [aov.name for aov in layer.aovs]:
+    aov = layer.aovs.add()
+    aov.name, aov.type = blender_scene.OBJECT_COORDINATES_AOV, "COLOR"
+
+
 @contextlib.contextmanager
 def quiet_blender():
   """Silence Blender's chatter on file descriptors 1 and 2; yields a text stream on the real stderr for progress."""
@@ -249,9 +256,7 @@ class Blender:
     layer.use_pass_combined = False
     for name in DATA_PASSES:
       setattr(layer, name, True)
-    if blender_scene.OBJECT_COORDINATES_AOV not in [aov.name for aov in layer.aovs]:
-      aov = layer.aovs.add()
-      aov.name, aov.type = blender_scene.OBJECT_COORDINATES_AOV, "COLOR"
+    _declare_object_coordinates(layer)
     return layer
 
   def _configure(self, engine: str, samples: int, denoise: bool, data_passes: bool, color: bool = True) -> None:
@@ -293,9 +298,7 @@ class Blender:
       self._ensure_data_layer()
       # Cycles compiles the shaders once per render, for the first view layer, and drops AOV outputs that layer
       # has no pass for (measured: the data layer's object coordinates came out all 0): declare it there too.
-      if blender_scene.OBJECT_COORDINATES_AOV not in [aov.name for aov in colour.aovs]:
-        aov = colour.aovs.add()
-        aov.name, aov.type = blender_scene.OBJECT_COORDINATES_AOV, "COLOR"
+      _declare_object_coordinates(colour)
     else:
       if passes.DATA_LAYER in blender.view_layers:
         blender.view_layers.remove(blender.view_layers[passes.DATA_LAYER])
@@ -349,17 +352,21 @@ class Blender:
           poses.setdefault(asset.segmentation_id, []).append(view @ asset.matrix_world)
     return poses
 
-  def _zero_static_flow(self, layers: dict, frame: int) -> None:
+  def _zero_static_flow(self, layers: dict, frame: int, poses: dict) -> None:
     """Set flow to exactly 0 at pixels whose surface does not move relative to the camera between `frame` and the
     next (forward) or previous (backward) frame. Blender's vector pass gives such surfaces float noise (measured:
     median 7e-6 px on a static floor), which costs bytes in every flow file and is not what a static point does.
-    The comparison allows 1e-9 (metres, and the same in rotation) for poses computed two ways."""
+    The comparison allows 1e-9 (metres, and the same in rotation) for poses computed two ways. `poses` caches
+    `_camera_relative_poses` by frame for the whole render (each frame's are needed for up to three frames)."""
     if "forward_flow" not in layers:
       return
-    here = self._camera_relative_poses(frame)
+    for needed in (frame - 1, frame, frame + 1):
+      if needed not in poses:
+        poses[needed] = self._camera_relative_poses(needed)
+    here = poses[frame]
     segmentation = layers["segmentation"][..., 0]
     for layer, other in (("forward_flow", frame + 1), ("backward_flow", frame - 1)):
-      there = self._camera_relative_poses(other)
+      there = poses[other]
       static = [i for i, poses in here.items()
                 if all(np.allclose(a, b, rtol=0, atol=1e-9) for a, b in zip(poses, there[i]))]
       mask = np.isin(segmentation, static)
@@ -403,6 +410,7 @@ class Blender:
         data_paths = self._render_frames(frames, "data", bar)
     render_seconds = time.perf_counter() - start - build_seconds
     readback_start = time.perf_counter()
+    relative_poses: dict = {}  # frame -> poses relative to the camera, shared by the frames' flow checks
     result: dict[str, list] = {layer: [] for layer in return_layers}
     for frame in frames:
       channels = passes.read_exr(color_paths[frame])
@@ -413,7 +421,7 @@ class Blender:
           channels = passes.read_exr(data_paths[frame])
         with self.scene.camera.at_frame(frame):
           layers = passes.data_layers(channels, self.scene.camera)
-        self._zero_static_flow(layers, frame)
+        self._zero_static_flow(layers, frame, relative_poses)
         for layer in return_layers:
           if layer != "rgba":
             if layer not in layers:
