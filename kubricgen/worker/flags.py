@@ -33,21 +33,23 @@ def resolution(text: str) -> tuple[int, int]:
   return values
 
 
-def seed(text: str) -> int:
+def _integer(text: str, expected: str) -> int:
+  """`text` as an int, or the one-line argparse error `expected EXPECTED, got 'TEXT'`."""
   try:
-    value = int(text)
+    return int(text)
   except ValueError:
-    raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+
+def seed(text: str) -> int:
+  value = _integer(text, "a non-negative integer")
   if not 0 <= value < 2**32:
     raise argparse.ArgumentTypeError(f"must be in [0, 2^32), got {value}")
   return value
 
 
 def positive_int(text: str) -> int:
-  try:
-    value = int(text)
-  except ValueError:
-    raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+  value = _integer(text, "a positive integer")
   if value < 1:
     raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
   return value
@@ -56,10 +58,7 @@ def positive_int(text: str) -> int:
 def int_at_least(minimum: int):
   """An argparse type: an integer >= minimum."""
   def parse(text: str) -> int:
-    try:
-      value = int(text)
-    except ValueError:
-      raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}") from None
+    value = _integer(text, f"an integer >= {minimum}")
     if value < minimum:
       raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
     return value
